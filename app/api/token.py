@@ -1,0 +1,112 @@
+"""POST /auth/v1/token and GET /auth/v1/jwks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from app.api.deps import NowDep, SessionDep, SettingsDep, SignerDep
+from app.errors import NO_STORE, OAuthError, invalid_request
+from app.jwts import ASSERTION_TYPE
+from app.services import tokens
+from app.services.tokens import TokenRequest
+
+router = APIRouter(tags=["Auth"])
+
+MAX_FORM_FIELDS = 16
+_FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def _form(body: bytes, content_type: str) -> dict[str, str]:
+    """The form's fields; RFC 6749 section 3.2: no parameter may be repeated."""
+    if content_type.split(";")[0].strip().lower() != _FORM_TYPE:
+        raise invalid_request(f"the body must be {_FORM_TYPE}")
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            max_num_fields=MAX_FORM_FIELDS,
+            errors="strict",
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise invalid_request("the form is not valid UTF-8 url-encoded data") from None
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise invalid_request(f"parameter {name} is repeated")
+        fields[name] = value
+    return fields
+
+
+def parse_token_request(body: bytes, content_type: str, authorization: str | None) -> TokenRequest:
+    if authorization:
+        raise invalid_request(
+            "client credentials must be sent in the request body, not the Authorization header"
+        )
+    fields = _form(body, content_type)
+    grant = fields.get("grant_type")
+    if not grant:
+        raise invalid_request("grant_type is required")
+    if grant != "client_credentials":
+        raise OAuthError(
+            "unsupported_grant_type", "only grant_type=client_credentials is supported"
+        )
+    client_id = fields.get("client_id")
+    if not client_id:
+        raise invalid_request("client_id is required")
+    secret, assertion = fields.get("client_secret"), fields.get("client_assertion")
+    if secret is not None and assertion is not None:
+        raise invalid_request("use one client authentication method, not both")
+    if assertion is not None and fields.get("client_assertion_type") != ASSERTION_TYPE:
+        raise invalid_request(f"client_assertion_type must be {ASSERTION_TYPE}")
+    if secret is None and assertion is None:
+        raise invalid_request("client_secret or client_assertion is required")
+    return TokenRequest(client_id=client_id, client_secret=secret, client_assertion=assertion)
+
+
+def audiences(tenant_domain: str, host_header: str) -> set[str]:
+    """Who an assertion may be addressed to: the tenant domain, or the host the client talked
+    to, without its port (as C1's SDKs build `aud`)."""
+    names = {tenant_domain, tenant_domain.rsplit(":", 1)[0]}
+    if host_header:
+        host = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
+        names.add(host.strip("[]"))
+    return names
+
+
+async def _body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.post("/auth/v1/token", operation_id="token")
+def token(
+    request: Request,
+    body: Annotated[bytes, Depends(_body)],
+    session: SessionDep,
+    settings: SettingsDep,
+    signer: SignerDep,
+    now: NowDep,
+) -> JSONResponse:
+    """RFC 6749 4.4 client credentials grant, with client_secret_post or private_key_jwt."""
+    parsed = parse_token_request(
+        body, request.headers.get("content-type", ""), request.headers.get("authorization")
+    )
+    request.state.client_id = parsed.client_id
+    answer = tokens.issue(
+        session,
+        request=parsed,
+        audiences=audiences(settings.tenant_domain, request.headers.get("host", "")),
+        signer=signer,
+        settings=settings,
+        now=now,
+    )
+    return JSONResponse(answer, headers=NO_STORE)
+
+
+@router.get("/auth/v1/jwks", operation_id="jwks")
+def jwks(signer: SignerDep) -> dict[str, Any]:
+    """The public key that signs access tokens (RFC 7517)."""
+    return signer.jwks()

@@ -1,0 +1,136 @@
+"""The nine operations of c1.api.iam.v1.TunnelCredentialsService, with C1's paths."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
+
+from app.api.deps import AdminPrincipal, NowDep, SessionDep, SettingsDep
+from app.errors import NO_STORE
+from app.schemas import (
+    CreateBridgeRequest,
+    EmptyRequest,
+    UpdateBridgeRequest,
+    bridge_view,
+    credential_view,
+    service_view,
+)
+from app.services import bridges, credentials, pages
+
+router = APIRouter(prefix="/api/v1/iam/tunnel", tags=["Tunnel"])
+OP = "c1.api.iam.v1.TunnelCredentialsService."
+
+PageSize = Annotated[int | None, Query(alias="pageSize", ge=0, le=2**31 - 1)]
+PageToken = Annotated[str | None, Query(alias="pageToken", max_length=1024)]
+Empty = Annotated[EmptyRequest | None, Body()]
+
+
+@router.post("/bridges", operation_id=OP + "CreateBridge")
+def create_bridge(
+    body: Annotated[CreateBridgeRequest, Body()],
+    session: SessionDep,
+    now: NowDep,
+    _: AdminPrincipal,
+) -> dict[str, Any]:
+    bridge = bridges.create(
+        session, display_name=body.display_name, description=body.description, now=now
+    )
+    return {"bridge": bridge_view(bridge)}
+
+
+@router.get("/bridges", operation_id=OP + "ListBridges")
+def list_bridges(
+    session: SessionDep, _: AdminPrincipal, page_size: PageSize = None, page_token: PageToken = None
+) -> dict[str, Any]:
+    page, token = bridges.list_page(session, page_size=page_size, page_token=page_token)
+    return {"list": [bridge_view(b) for b in page], "nextPageToken": token}
+
+
+@router.get("/bridges/{id}", operation_id=OP + "GetBridge")
+def get_bridge(id: str, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
+    return {"bridge": bridge_view(bridges.get(session, bridge_id=id))}
+
+
+@router.patch("/bridges/{id}", operation_id=OP + "UpdateBridge")
+def update_bridge(
+    id: str,
+    body: Annotated[UpdateBridgeRequest, Body()],
+    session: SessionDep,
+    now: NowDep,
+    _: AdminPrincipal,
+) -> dict[str, Any]:
+    bridge = bridges.update(
+        session,
+        bridge_id=id,
+        display_name=body.display_name,
+        description=body.description,
+        update_mask=body.update_mask,
+        now=now,
+    )
+    return {"bridge": bridge_view(bridge)}
+
+
+@router.delete("/bridges/{id}", operation_id=OP + "DeleteBridge")
+def delete_bridge(
+    id: str, session: SessionDep, _: AdminPrincipal, body: Empty = None
+) -> dict[str, Any]:
+    bridges.delete_bridge(session, bridge_id=id)
+    return {}
+
+
+@router.post("/bridges/{bridge_id}/credentials", operation_id=OP + "CreateBridgeCredential")
+def create_bridge_credential(
+    bridge_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    _: AdminPrincipal,
+    body: Empty = None,
+) -> JSONResponse:
+    """Rotate. The session dependency commits before the secret's only copy goes out."""
+    credential, secret = credentials.mint(session, bridge_id=bridge_id, settings=settings, now=now)
+    return JSONResponse({"credential": credential_view(credential, now, secret)}, headers=NO_STORE)
+
+
+@router.get("/bridges/{bridge_id}/credentials", operation_id=OP + "ListBridgeCredentials")
+def list_bridge_credentials(
+    bridge_id: str,
+    session: SessionDep,
+    now: NowDep,
+    _: AdminPrincipal,
+    page_size: PageSize = None,
+    page_token: PageToken = None,
+) -> dict[str, Any]:
+    page, token = credentials.list_page(
+        session, bridge_id=bridge_id, page_size=page_size, page_token=page_token
+    )
+    return {"list": [credential_view(c, now) for c in page], "nextPageToken": token}
+
+
+@router.delete("/credentials/{id}", operation_id=OP + "RevokeBridgeCredential")
+def revoke_bridge_credential(
+    id: str,
+    session: SessionDep,
+    now: NowDep,
+    _: AdminPrincipal,
+    body: Empty = None,
+) -> dict[str, Any]:
+    credentials.revoke(session, credential_id=id, now=now)
+    return {}
+
+
+@router.get(
+    "/bridges/{bridge_id}/announced_services", operation_id=OP + "ListBridgeAnnouncedServices"
+)
+def list_bridge_announced_services(
+    bridge_id: str,
+    session: SessionDep,
+    _: AdminPrincipal,
+    page_size: PageSize = None,
+    page_token: PageToken = None,
+) -> dict[str, Any]:
+    services = bridges.get(session, bridge_id=bridge_id).announced_services or []
+    page, token = pages.slice_list(services, size=page_size, token=page_token)
+    return {"list": [service_view(s) for s in page], "nextPageToken": token}

@@ -1,0 +1,116 @@
+"""`c1-mock`: serve, migrate, mint admin clients."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.config import Settings
+
+
+def _serve_parser(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="run the server (migrates the database first)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument("--database-url", help="SQLAlchemy URL (default sqlite:///./c1-mock.db)")
+    serve.add_argument(
+        "--tenant-domain", help="tenant domain in client ids (default example.conductor.one)"
+    )
+    serve.add_argument(
+        "--no-control", dest="control", action="store_false", default=None, help="turn off /_mock/"
+    )
+    serve.add_argument("--log-level", help="uvicorn log level (default info)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c1-mock", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    db = sub.add_parser("db", help="database commands").add_subparsers(
+        dest="db_command", required=True
+    )
+    for name in ("upgrade",):
+        db.add_parser(name, help="apply the migrations").add_argument("--database-url")
+    admin = sub.add_parser("admin", help="admin clients").add_subparsers(
+        dest="admin_command", required=True
+    )
+    create = admin.add_parser("create", help="mint an admin client and print its secret once")
+    create.add_argument("--database-url")
+    create.add_argument("--tenant-domain")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Environment (C1MOCK_*) first, then the flags given on the command line."""
+    flags = {k: v for k, v in vars(args).items() if v is not None and k in Settings.model_fields}
+    try:
+        return Settings(**flags)
+    except ValidationError as exc:
+        sys.exit(f"c1-mock: invalid setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}")
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from app.db import Database
+    from app.services import bootstrap
+
+    db = Database(settings.database_url)
+    bootstrap.prepare(db, settings)
+    db.dispose()
+    os.environ.update(settings.env())  # worker processes read their settings from here
+    uvicorn.run(
+        "app.main:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
+
+
+def db_upgrade(settings: Settings) -> None:
+    from app import migrate
+    from app.db import Database
+
+    db = Database(settings.database_url)
+    migrate.upgrade(db.engine)
+    db.dispose()
+    print("c1-mock: database is at the latest migration", file=sys.stderr)
+
+
+def admin_create(settings: Settings) -> None:
+    from app import migrate
+    from app.db import Database
+    from app.services import clients, clock
+
+    db = Database(settings.database_url)
+    migrate.upgrade(db.engine)
+    with db.session(write=True) as session:
+        client_id, secret = clients.new_admin(
+            session, source="cli", settings=settings, now=clock.now(session)
+        )
+    db.dispose()
+    print(json.dumps({"clientId": client_id, "clientSecret": secret}))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    settings = settings_from(args)
+    if args.command == "serve":
+        serve(settings)
+    elif args.command == "db":
+        db_upgrade(settings)
+    else:
+        admin_create(settings)
+
+
+if __name__ == "__main__":
+    main()

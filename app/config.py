@@ -1,0 +1,59 @@
+"""Settings: one class, read from the environment with the prefix C1MOCK_ and from CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every option of `c1-mock serve`; each is also the env variable C1MOCK_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="C1MOCK_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    database_url: str = "sqlite:///./c1-mock.db"
+    tenant_domain: str = "example.conductor.one"
+
+    admin_client_id: str | None = None
+    admin_client_secret: str | None = None
+
+    # Lifetimes, in seconds.
+    token_lifetime: int = Field(default=3600, ge=1)
+    credential_lifetime: int = Field(default=90 * 24 * 3600, ge=1)
+
+    # passlib CryptContext scheme and cost for stored secret digests. Secrets are 256-bit keys, so
+    # a slow hash buys nothing against guessing; pbkdf2_sha256 at a low cost keeps the token
+    # endpoint fast. argon2 and bcrypt are selectable.
+    secret_hash_scheme: str = "pbkdf2_sha256"  # noqa: S105
+    secret_hash_rounds: int | None = 1000
+
+    # Brute-force guard on the token endpoint (CLARIFICATIONS.md).
+    max_failed_auths: int = Field(default=10, ge=1)
+    failed_auth_window: int = Field(default=60, ge=1)
+
+    # Control plane under /_mock/.
+    control: bool = True
+    control_token: str | None = None
+    seed_file: Path | None = None
+    random_seed: int | None = None
+    journal_size: int = Field(default=1000, ge=1)
+
+    # Largest request body accepted, in bytes.
+    max_body_size: int = Field(default=1024 * 1024, ge=1024)
+
+    log_level: str = "info"
+
+    def env(self) -> dict[str, str]:
+        """These settings as C1MOCK_ environment variables, for worker processes."""
+        out: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is not None:
+                out[f"C1MOCK_{name.upper()}"] = (
+                    str(value).lower() if isinstance(value, bool) else str(value)
+                )
+        return out

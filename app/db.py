@@ -1,0 +1,88 @@
+"""Engine and sessions.
+
+SQLite: WAL, a busy timeout, and SQLAlchemy's recipe that takes control of BEGIN from the driver
+(its legacy transaction handling breaks SAVEPOINT and lets concurrent rotations interleave). A
+transaction that writes starts with BEGIN IMMEDIATE, so it takes the write lock before it reads and
+never fails half-way on a lock upgrade; readers keep plain BEGIN and run beside it under WAL.
+PostgreSQL: psycopg 3, READ COMMITTED; writers lock rows with SELECT ... FOR UPDATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE = {"c1mock_write": True}
+
+
+def normalise_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// and use psycopg 3 for them."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_size=20,
+        max_overflow=20,
+    )
+    _take_control_of_sqlite_transactions(engine)
+    return engine
+
+
+def _take_control_of_sqlite_transactions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver must not emit BEGIN itself
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get("c1mock_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+class Database:
+    """The engine and its session factory: one per process."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises."""
+        with self.sessions() as session:
+            if write:
+                session.connection(execution_options=WRITE)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()

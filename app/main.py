@@ -1,0 +1,54 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import handlers, ids
+from app.api import health, introspect, token, tunnel
+from app.config import Settings
+from app.db import Database
+from app.middleware import BodyLimit
+from app.services import bootstrap, clock, tokens
+
+
+def create_app(settings: Settings | None = None, *, prepare: bool = True) -> FastAPI:
+    """The c1-mock ASGI app. `prepare` migrates the database and makes sure of the signing key and
+    admin client first; `c1-mock serve` does that once before it starts its workers."""
+    settings = settings or Settings()
+    ids.seed(settings.random_seed)
+    db = Database(settings.database_url)
+    if prepare:
+        bootstrap.prepare(db, settings)
+    with db.session() as session:
+        signer = tokens.load_signer(session, settings=settings, now=clock.now(session))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="c1-mock",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.signer = signer
+    handlers.install(app)
+    for router in (health.router, token.router, introspect.router, tunnel.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_size)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for uvicorn worker processes: settings from C1MOCK_ variables, already prepared."""
+    return create_app(Settings(), prepare=False)

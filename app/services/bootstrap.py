@@ -1,0 +1,46 @@
+"""What a server does once before it serves: migrate, make sure of its signing key and admins."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from app import migrate
+from app.config import Settings
+from app.db import Database
+from app.services import clients, clock, tokens
+
+
+def prepare(db: Database, settings: Settings) -> None:
+    """Apply migrations, create the signing key on first start, register the admin client from
+    settings, or mint one on the very first start and print it once on stderr."""
+    migrate.upgrade(db.engine)
+    with db.session(write=True) as session:
+        now = clock.now(session)
+        tokens.load_signer(session, settings=settings, now=now)
+        if settings.admin_client_id and settings.admin_client_secret:
+            clients.save_admin(
+                session,
+                client_id=settings.admin_client_id,
+                secret=settings.admin_client_secret,
+                source="settings",
+                settings=settings,
+                now=now,
+            )
+        elif not clients.any_admin(session):
+            client_id, secret = clients.new_admin(
+                session, source="generated", settings=settings, now=now
+            )
+            _announce(client_id, secret)
+
+
+def _announce(client_id: str, secret: str) -> None:
+    credentials = json.dumps({"clientId": client_id, "clientSecret": secret})
+    print(
+        "\n"
+        "c1-mock: created the admin client for this database. Its secret is shown only now:\n"
+        f"  {credentials}\n"
+        "Set C1MOCK_ADMIN_CLIENT_ID and C1MOCK_ADMIN_CLIENT_SECRET to choose your own.\n",
+        file=sys.stderr,
+        flush=True,
+    )

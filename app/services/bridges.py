@@ -1,0 +1,110 @@
+"""Bridges: create, read, list, update, delete, and the appliance state the API reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app import ids
+from app.errors import InvalidArgument, NotFound
+from app.models import NEVER_CONNECTED, Bridge
+from app.services import pages
+
+_MASK_FIELDS = {
+    "displayName": "display_name",
+    "display_name": "display_name",
+    "description": "description",
+}
+
+
+def get(session: Session, *, bridge_id: str, lock: bool = False) -> Bridge:
+    """The bridge, or NotFound. `lock` takes its row lock (PostgreSQL FOR UPDATE)."""
+    query = select(Bridge).where(Bridge.id == bridge_id)
+    bridge = session.scalar(query.with_for_update() if lock else query)
+    if bridge is None:
+        raise NotFound("bridge not found")
+    return bridge
+
+
+def create(
+    session: Session,
+    *,
+    display_name: str,
+    description: str,
+    now: datetime,
+    bridge_id: str | None = None,
+) -> Bridge:
+    """A new bridge with no credentials and an appliance that never connected."""
+    if not display_name.strip():
+        raise InvalidArgument("displayName is required")
+    bridge = Bridge(
+        id=bridge_id or ids.ksuid(now),
+        display_name=display_name,
+        description=description,
+        created_at=now,
+        updated_at=now,
+        appliance_status=NEVER_CONNECTED,
+        appliance_last_seen_at=None,
+        announced_services=[],
+    )
+    session.add(bridge)
+    session.flush()
+    return bridge
+
+
+def list_page(
+    session: Session, *, page_size: int | None, page_token: str | None
+) -> tuple[Sequence[Bridge], str]:
+    query = select(Bridge).order_by(Bridge.created_at, Bridge.id)
+    return pages.paginate(session, query, size=page_size, token=page_token)
+
+
+def _mask(
+    update_mask: str | None, *, display_name: str | None, description: str | None
+) -> set[str]:
+    """Field names to update: the mask's (JSON or proto names), or the fields present."""
+    if update_mask is None or not update_mask.strip():
+        return {
+            name
+            for name, value in (("display_name", display_name), ("description", description))
+            if value is not None
+        }
+    fields = set()
+    for path in (p.strip() for p in update_mask.split(",")):
+        if path not in _MASK_FIELDS:
+            raise InvalidArgument(f"updateMask: unknown field {path!r}")
+        fields.add(_MASK_FIELDS[path])
+    return fields
+
+
+def update(
+    session: Session,
+    *,
+    bridge_id: str,
+    display_name: str | None,
+    description: str | None,
+    update_mask: str | None,
+    now: datetime,
+) -> Bridge:
+    """Patch display name and description; credentials are not touched."""
+    fields = _mask(update_mask, display_name=display_name, description=description)
+    bridge = get(session, bridge_id=bridge_id, lock=True)
+    if "display_name" in fields:
+        if not (display_name or "").strip():
+            raise InvalidArgument("displayName must not be empty")
+        bridge.display_name = display_name or ""
+    if "description" in fields:
+        bridge.description = description or ""
+    if fields:
+        bridge.updated_at = now
+    session.flush()
+    return bridge
+
+
+def delete_bridge(session: Session, *, bridge_id: str) -> None:
+    """Hard-delete the bridge and every credential it owns (ON DELETE CASCADE)."""
+    get(session, bridge_id=bridge_id, lock=True)
+    session.execute(delete(Bridge).where(Bridge.id == bridge_id))

@@ -1,0 +1,82 @@
+"""OAuth clients: admin service principals (`/spc`) and tunnel credentials (`/tcc`), looked up by
+client id for the token endpoint and for bearer tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import ids
+from app.config import Settings
+from app.errors import InvalidArgument
+from app.models import ACTIVE, AdminClient, Credential
+from app.schemas import credential_status
+from app.security import crypt_context, decode_secret, hash_secret, new_secret, public_key_text
+
+ADMIN, TUNNEL = "admin", "tunnel"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an admin client, or the tunnel credential of a bridge."""
+
+    client_id: str
+    kind: str
+    bridge_id: str = ""
+
+
+def find(session: Session, *, client_id: str) -> AdminClient | Credential | None:
+    """The client record for a client id, whatever its state."""
+    if client_id.endswith("/tcc"):
+        return session.scalar(select(Credential).where(Credential.client_id == client_id))
+    return session.get(AdminClient, client_id)
+
+
+def is_usable(record: AdminClient | Credential, now: datetime) -> bool:
+    """An admin client always is; a tunnel credential while ACTIVE and not expired."""
+    return isinstance(record, AdminClient) or credential_status(record, now) == ACTIVE
+
+
+def principal(record: AdminClient | Credential) -> Principal:
+    if isinstance(record, AdminClient):
+        return Principal(record.client_id, ADMIN)
+    return Principal(record.client_id, TUNNEL, record.bridge_id)
+
+
+def save_admin(
+    session: Session, *, client_id: str, secret: str, source: str, settings: Settings, now: datetime
+) -> AdminClient:
+    """Create or replace an admin client. Any secret works for client_secret_post; one in C1's
+    format also works for private_key_jwt."""
+    if not client_id.endswith("/spc") or "@" not in client_id:
+        raise InvalidArgument("an admin client id must read <name>@<tenant domain>/spc")
+    if not secret:
+        raise InvalidArgument("an admin client needs a secret")
+    key = decode_secret(secret)
+    context = crypt_context(settings.secret_hash_scheme, settings.secret_hash_rounds)
+    admin = session.get(AdminClient, client_id) or AdminClient(client_id=client_id, created_at=now)
+    admin.secret_hash = hash_secret(context, secret)
+    admin.public_key = public_key_text(key) if key is not None else None
+    admin.source = source
+    session.add(admin)
+    session.flush()
+    return admin
+
+
+def new_admin(
+    session: Session, *, source: str, settings: Settings, now: datetime
+) -> tuple[str, str]:
+    """Mint an admin client; returns (client id, secret). The secret is shown only to the caller."""
+    client_id = ids.client_id(ids.cutename(), settings.tenant_domain, "spc")
+    secret, _ = new_secret()
+    save_admin(
+        session, client_id=client_id, secret=secret, source=source, settings=settings, now=now
+    )
+    return client_id, secret
+
+
+def any_admin(session: Session) -> bool:
+    return session.scalar(select(AdminClient.client_id).limit(1)) is not None

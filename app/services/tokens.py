@@ -1,0 +1,187 @@
+"""The token endpoint's behaviour (RFC 6749 4.4 client credentials, with client_secret_post or
+RFC 7523 private_key_jwt) and the checks of the access tokens it issues."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import ids
+from app.config import Settings
+from app.errors import Unauthenticated, invalid_client
+from app.jwts import JWTRejected, check_access_token, check_assertion, read_header, verified_claims
+from app.models import AdminClient, Credential, SigningKey, UsedNonce
+from app.security import (
+    b64url,
+    crypt_context,
+    hash_secret,
+    jwk_of,
+    load_private_key,
+    load_public_key,
+    new_private_key,
+    private_key_text,
+    public_key_text,
+    sign_access_token,
+    verify_secret,
+)
+from app.services import clients
+from app.services.clients import Principal
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    client_id: str
+    client_secret: str | None = None
+    client_assertion: str | None = None
+
+
+class Signer:
+    """The server's access-token key, loaded once per process."""
+
+    def __init__(self, kid: str, private_key: str, issuer: str) -> None:
+        self.kid = kid
+        self.issuer = issuer
+        self._key = load_private_key(private_key)
+        self._public = self._key.public_key()
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [jwk_of(self._key, self.kid)]}
+
+    def issue(self, client_id: str, *, now: datetime, lifetime: int) -> str:
+        iat = int(now.timestamp())
+        claims = {
+            "iss": self.issuer,
+            "sub": client_id,
+            "aud": self.issuer,
+            "client_id": client_id,
+            "iat": iat,
+            "nbf": iat,
+            "exp": iat + lifetime,
+            "jti": b64url(ids.random_bytes(16)),
+        }
+        return sign_access_token(self._key, self.kid, claims)
+
+    def client_id_of(self, token: str, *, now: datetime) -> str:
+        return check_access_token(
+            read_header(token), verified_claims(token, self._public), issuer=self.issuer, now=now
+        )
+
+
+def load_signer(session: Session, *, settings: Settings, now: datetime) -> Signer:
+    """The stored signing key, created on first use (tokens survive restarts and resets)."""
+    row = session.scalar(select(SigningKey).order_by(SigningKey.created_at).limit(1))
+    if row is None:
+        key = new_private_key()
+        row = SigningKey(
+            kid=public_key_text(key)[:16], private_key=private_key_text(key), created_at=now
+        )
+        session.add(row)
+        session.flush()
+    return Signer(row.kid, row.private_key, f"https://{settings.tenant_domain}")
+
+
+# Verified against when the client is unknown, so that unknown, wrong and right take alike.
+_DUMMY_KEY = new_private_key().public_key()
+
+
+@dataclass(frozen=True)
+class _Dummy:
+    secret_hash: str
+    public_key: str | None
+
+
+@cache
+def _dummy(scheme: str, rounds: int | None) -> _Dummy:
+    return _Dummy(hash_secret(crypt_context(scheme, rounds), "dummy-secret"), None)
+
+
+def issue(
+    session: Session,
+    *,
+    request: TokenRequest,
+    audiences: set[str],
+    signer: Signer,
+    settings: Settings,
+    now: datetime,
+) -> dict[str, Any]:
+    """Authenticate the client and answer an access token; every failure is invalid_client."""
+    record = clients.find(session, client_id=request.client_id)
+    target = (
+        record
+        if record is not None
+        else _dummy(settings.secret_hash_scheme, settings.secret_hash_rounds)
+    )
+    if request.client_assertion is not None:
+        ok = _assertion_ok(session, target, request, audiences)
+    else:
+        context = crypt_context(settings.secret_hash_scheme, settings.secret_hash_rounds)
+        ok = verify_secret(context, request.client_secret or "", target.secret_hash)
+    if record is None or not ok or not clients.is_usable(record, now):
+        raise invalid_client()
+    record.last_used_at = now
+    session.flush()
+    token = signer.issue(record.client_id, now=now, lifetime=settings.token_lifetime)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": settings.token_lifetime}
+
+
+def _assertion_ok(
+    session: Session,
+    target: AdminClient | Credential | _Dummy,
+    request: TokenRequest,
+    audiences: set[str],
+) -> bool:
+    assertion = request.client_assertion or ""
+    try:
+        header = read_header(assertion)
+        key = load_public_key(target.public_key) if target.public_key else _DUMMY_KEY
+        claims = verified_claims(assertion, key)
+        checked = check_assertion(
+            header, claims, client_id=request.client_id, audiences=audiences, now=time.time()
+        )
+    except JWTRejected:
+        return False
+    if isinstance(target, _Dummy) or not target.public_key:
+        return False
+    return _use_once(
+        session, client_id=request.client_id, keys=checked.replay_keys, expires=checked.expires
+    )
+
+
+def _use_once(session: Session, *, client_id: str, keys: list[str], expires: float) -> bool:
+    """Record the assertion's nonce/jti; False when one was seen before (a replay). The primary
+    key makes this atomic across workers and replicas."""
+    real_now = datetime.now(UTC)
+    session.execute(
+        delete(UsedNonce).where(UsedNonce.expires_at < real_now - timedelta(seconds=60))
+    )
+    until = datetime.fromtimestamp(expires, UTC) + timedelta(seconds=60)
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(UsedNonce),
+                [{"client_id": client_id, "value": k, "expires_at": until} for k in keys],
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def authenticate_bearer(
+    session: Session, *, token: str, signer: Signer, now: datetime
+) -> Principal:
+    """The principal behind an access token, while its client is still usable."""
+    try:
+        client_id = signer.client_id_of(token, now=now)
+    except JWTRejected:
+        raise Unauthenticated("invalid or expired access token") from None
+    record = clients.find(session, client_id=client_id)
+    if record is None or not clients.is_usable(record, now):
+        raise Unauthenticated("invalid or expired access token")
+    return clients.principal(record)
