@@ -1,0 +1,112 @@
+"""N concurrent CreateBridgeCredential calls on one bridge, over several `c1-mock serve` worker
+processes: every call succeeds, exactly one credential stays ACTIVE and only its secret still
+gets a token (issue 2). Runs on a SQLite file, and on PostgreSQL when C1MOCK_TEST_DATABASE_URL
+is set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.models import ACTIVE, REVOKED
+from app.security import new_secret
+from app.testing import ServerProcess
+from tests.c1 import ADMIN_ID, TENANT, assertion_form, bearer, go_assertion, secret_form
+from tests.conftest import PG_ENV, PostgresBackend
+
+pytestmark = pytest.mark.process
+
+WORKERS = 3
+CALLS = 16
+ROUNDS = 2
+ADMIN_SECRET, _ = new_secret()
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
+
+
+@pytest.fixture(params=_backends())
+def server_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own: a new SQLite file, or a PostgreSQL database it drops."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'c1-mock.db'}"
+        return
+    backend = PostgresBackend(os.environ[PG_ENV])
+    try:
+        yield backend.url
+    finally:
+        backend.close()
+
+
+@pytest.fixture
+def server(server_database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    env = {
+        "C1MOCK_DATABASE_URL": server_database_url,
+        "C1MOCK_TENANT_DOMAIN": TENANT,
+        "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
+        "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
+        "C1MOCK_LOG_LEVEL": "warning",
+    }
+    process = ServerProcess(env, log_path=tmp_path / "serve.log", args=["--workers", str(WORKERS)])
+    with process:
+        yield process
+
+
+def _mint_concurrently(url: str, admin: dict[str, str], bridge_id: str) -> list[httpx.Response]:
+    """CALLS requests at once, each on its own connection, so the workers race for the bridge."""
+    clients = [httpx.Client(base_url=url, headers=admin, timeout=30.0) for _ in range(CALLS)]
+    try:
+        path = f"/api/v1/iam/tunnel/bridges/{bridge_id}/credentials"
+        with ThreadPoolExecutor(CALLS) as pool:
+            return list(pool.map(lambda c: c.post(path, json={}), clients))
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _token_status(api: httpx.Client, client_id: str, secret: str) -> int:
+    return api.post("/auth/v1/token", data=secret_form(client_id, secret)).status_code
+
+
+def test_concurrent_mints_on_one_bridge_leave_one_active_credential_and_only_its_secret_works(
+    server: ServerProcess,
+) -> None:
+    with httpx.Client(base_url=server.url, timeout=30.0) as api:
+        answer = api.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET))
+        admin = bearer(answer.json()["access_token"])
+        bridge = api.post("/api/v1/iam/tunnel/bridges", json={"displayName": "race"}, headers=admin)
+        bridge_id = bridge.json()["bridge"]["id"]
+        secrets: dict[str, tuple[str, str]] = {}
+        for _ in range(ROUNDS):
+            responses = _mint_concurrently(server.url, admin, bridge_id)
+            assert [r.status_code for r in responses] == [200] * CALLS, server.output()
+            for response in responses:
+                minted: dict[str, Any] = response.json()["credential"]
+                secrets[minted["id"]] = (minted["clientId"], minted["clientSecret"])
+        listed = api.get(
+            f"/api/v1/iam/tunnel/bridges/{bridge_id}/credentials",
+            params={"pageSize": 1000},
+            headers=admin,
+        ).json()["list"]
+        statuses = {c["id"]: c["credentialStatus"] for c in listed}
+        active = [cid for cid, status in statuses.items() if status == ACTIVE]
+
+        assert len(secrets) == CALLS * ROUNDS
+        assert len({secret for _, secret in secrets.values()}) == CALLS * ROUNDS
+        assert statuses.keys() == secrets.keys()
+        assert len(active) == 1
+        assert sorted(statuses.values()) == sorted([ACTIVE] + [REVOKED] * (CALLS * ROUNDS - 1))
+        for cid, (client_id, secret) in secrets.items():
+            assert _token_status(api, client_id, secret) == (200 if cid in active else 401), cid
+        client_id, secret = secrets[active[0]]
+        signed = api.post(
+            "/auth/v1/token", data=assertion_form(client_id, go_assertion(client_id, secret))
+        )
+        assert signed.status_code == 200
