@@ -38,7 +38,13 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 SignerDep = Annotated[Signer, Depends(get_signer)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 

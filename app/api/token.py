@@ -8,10 +8,12 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from app.api.deps import NowDep, SessionDep, SettingsDep, SignerDep
+from app.api.deps import DatabaseDep, SettingsDep, SignerDep
+from app.config import Settings
+from app.db import Database
 from app.errors import NO_STORE, OAuthError, invalid_request
 from app.jwts import ASSERTION_TYPE
-from app.services import tokens
+from app.services import clock, guard, tokens
 from app.services.tokens import TokenRequest
 
 router = APIRouter(tags=["Auth"])
@@ -85,25 +87,40 @@ async def _body(request: Request) -> bytes:
 def token(
     request: Request,
     body: Annotated[bytes, Depends(_body)],
-    session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     signer: SignerDep,
-    now: NowDep,
 ) -> JSONResponse:
     """RFC 6749 4.4 client credentials grant, with client_secret_post or private_key_jwt."""
     parsed = parse_token_request(
         body, request.headers.get("content-type", ""), request.headers.get("authorization")
     )
     request.state.client_id = parsed.client_id
-    answer = tokens.issue(
-        session,
-        request=parsed,
-        audiences=audiences(settings.tenant_domain, request.headers.get("host", "")),
-        signer=signer,
-        settings=settings,
-        now=now,
-    )
+    names = audiences(settings.tenant_domain, request.headers.get("host", ""))
+    try:
+        with db.session(write=True) as session:
+            answer = tokens.issue(
+                session,
+                request=parsed,
+                audiences=names,
+                signer=signer,
+                settings=settings,
+                now=clock.now(session),
+            )
+    except OAuthError as exc:
+        if exc.status == 401:
+            _count_failure(db, client_id=parsed.client_id, settings=settings)
+        raise
     return JSONResponse(answer, headers=NO_STORE)
+
+
+def _count_failure(db: Database, *, client_id: str, settings: Settings) -> None:
+    """For the brute-force guard, in a transaction of its own: the request's has rolled back
+    (and on SQLite it must have ended, or this one would wait for its write lock)."""
+    with db.session(write=True) as session:
+        guard.record_failure(
+            session, client_id=client_id, window=settings.failed_auth_window, now=clock.now(session)
+        )
 
 
 @router.get("/auth/v1/jwks", operation_id="jwks")

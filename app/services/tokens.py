@@ -32,7 +32,7 @@ from app.security import (
     sign_access_token,
     verify_secret,
 )
-from app.services import clients
+from app.services import clients, guard
 from app.services.clients import Principal
 
 
@@ -114,7 +114,15 @@ def issue(
     settings: Settings,
     now: datetime,
 ) -> dict[str, Any]:
-    """Authenticate the client and answer an access token; every failure is invalid_client."""
+    """Authenticate the client and answer an access token; every failure is invalid_client.
+    A client id under brute-force lockout gets 429 before any check (app.services.guard)."""
+    guard.check(
+        session,
+        client_id=request.client_id,
+        limit=settings.max_failed_auths,
+        window=settings.failed_auth_window,
+        now=now,
+    )
     record = clients.find(session, client_id=request.client_id)
     target = (
         record
