@@ -65,15 +65,18 @@ def serve(settings: Settings) -> None:
     bootstrap.prepare(db, settings)
     db.dispose()
     os.environ.update(settings.env())  # worker processes read their settings from here
-    uvicorn.run(
-        "app.main:create_app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        proxy_headers=False,
-    )
+    uvicorn.run("app.main:create_app_from_env", factory=True, **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `serve` runs uvicorn; benchmarks/bare_app.py serves its baseline with the same."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "log_level": settings.log_level,
+        "proxy_headers": False,
+    }
 
 
 def db_upgrade(settings: Settings) -> None:
