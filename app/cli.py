@@ -26,6 +26,18 @@ def _serve_parser(sub: Any) -> None:
         "--no-control", dest="control", action="store_false", default=None, help="turn off /_mock/"
     )
     serve.add_argument("--log-level", help="uvicorn log level (default info)")
+    _tls_flags(serve)
+
+
+def _tls_flags(serve: Any) -> None:
+    on = {"action": "store_true", "default": None}
+    serve.add_argument(
+        "--self-route", **on, help="tenant domain = this server's address, e.g. 127.0.0.1:8443"
+    )
+    serve.add_argument("--tls", **on, help="serve https with a local CA made in --tls-dir")
+    serve.add_argument("--tls-dir", help="where the local CA and certificate live (./c1-mock-tls)")
+    serve.add_argument("--tls-cert", help="your own certificate (PEM); implies --tls")
+    serve.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +64,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     try:
         return Settings(**flags)
     except ValidationError as exc:
-        sys.exit(f"c1-mock: invalid setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}")
+        error = exc.errors()[0]
+        where = f"{error['loc'][0]}: " if error["loc"] else ""
+        sys.exit(f"c1-mock: invalid setting: {where}{error['msg']}")
 
 
 def serve(settings: Settings) -> None:
@@ -61,11 +75,35 @@ def serve(settings: Settings) -> None:
     from app.db import Database
     from app.services import bootstrap
 
+    ssl_options = _tls_options(settings)
     db = Database(settings.database_url)
     bootstrap.prepare(db, settings)
     db.dispose()
     os.environ.update(settings.env())  # worker processes read their settings from here
-    uvicorn.run("app.main:create_app_from_env", factory=True, **uvicorn_options(settings))
+    uvicorn.run(
+        "app.main:create_app_from_env", factory=True, **uvicorn_options(settings), **ssl_options
+    )
+
+
+def _tls_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's ssl options; says where the local CA is, for SSL_CERT_FILE or a CA option."""
+    from app import tls
+
+    try:
+        files = tls.prepare(settings)
+    except tls.TLSError as exc:
+        sys.exit(f"c1-mock: {exc}")
+    if files is None:
+        return {}
+    if files.ca is not None:
+        ca = files.ca.resolve()
+        print(
+            f"c1-mock: TLS certificate from the local CA {ca}\n"
+            f"  clients trust it with SSL_CERT_FILE={ca} (or their CA option)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

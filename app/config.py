@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +18,15 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     database_url: str = "sqlite:///./c1-mock.db"
     tenant_domain: str = "example.conductor.one"
+    # Self-routing: the tenant domain becomes this server's own address (127.0.0.1:8443), so that
+    # Go-based clients find the server from a client id alone (C1-NOTES.md).
+    self_route: bool = False
+
+    # TLS (app/tls.py): a local CA and server certificate made once in tls_dir, or your own pair.
+    tls: bool = False
+    tls_dir: Path = Path("c1-mock-tls")
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     admin_client_id: str | None = None
     admin_client_secret: str | None = None
@@ -47,6 +56,16 @@ class Settings(BaseSettings):
     max_body_size: int = Field(default=1024 * 1024, ge=1024)
 
     log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _tls_and_routing(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        self.tls = self.tls or self.tls_cert is not None
+        if self.self_route:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+            self.tenant_domain = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+        return self
 
     def env(self) -> dict[str, str]:
         """These settings as C1MOCK_ environment variables, for worker processes."""
