@@ -33,7 +33,9 @@ def go_assertion(
         "iat": now,
     }
     claims.update(overrides)
-    return jwt.encode(claims, key, algorithm="EdDSA", headers={"nonce": secrets.token_hex(16)})
+    return jwt.encode(
+        claims, key, algorithm="EdDSA", headers={"typ": None, "nonce": secrets.token_hex(16)}
+    )
 
 
 def ts_assertion(client_id: str, secret: str, aud: str = "acme.conductor.one") -> str:
