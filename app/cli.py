@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     create = admin.add_parser("create", help="mint an admin client and print its secret once")
     create.add_argument("--database-url")
     create.add_argument("--tenant-domain")
+    health = sub.add_parser("healthcheck", help="exit 0 when the server of these settings is up")
+    health.add_argument("--port", type=int)
     return parser
 
 
@@ -149,6 +151,10 @@ def main(argv: list[str] | None = None) -> None:
         serve(settings)
     elif args.command == "db":
         db_upgrade(settings)
+    elif args.command == "healthcheck":
+        from app.healthcheck import probe
+
+        sys.exit(0 if probe(settings) else 1)
     else:
         admin_create(settings)
 
