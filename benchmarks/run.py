@@ -1,0 +1,194 @@
+"""`make bench`: c1-mock's token endpoint (client_secret_post and private_key_jwt) and
+CreateBridgeCredential against a bare FastAPI endpoint, all served the same way and loaded by the
+same generator, plus the start-up time to a healthy /healthz. Prints a table and writes JSON
+under benchmarks/results/.
+
+Options: --workers (2), --connections (16), --seconds (5), --startup-runs (5), --log-level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from benchmarks import load, servers
+from benchmarks.load import Result
+
+RESULTS = Path(__file__).parent / "results"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+FORM = "application/x-www-form-urlencoded"
+WARMUP_SECONDS = 1
+
+
+class Bench:
+    """One temp directory, one set of options; each endpoint is warmed up, then timed."""
+
+    def __init__(self, tmp: Path, options: argparse.Namespace) -> None:
+        self.tmp = tmp
+        self.options = options
+
+    def measure(
+        self, url: str, name: str, bodies: list[str], *, content_type: str, **headers: str
+    ) -> Result:
+        lua = load.script(self.tmp / f"{name}.lua", content_type=content_type, headers=headers)
+        phases = []
+        for phase, seconds in (("warmup", WARMUP_SECONDS), ("timed", self.options.seconds)):
+            path = self.tmp / f"{name}.{phase}.bodies"
+            half = len(bodies) // 2
+            path.write_text("\n".join(bodies[:half] if phase == "warmup" else bodies[half:]))
+            phases.append(
+                load.run(
+                    url, lua=lua, bodies=path, seconds=seconds, connections=self.options.connections
+                )
+            )
+        return phases[-1]
+
+    def c1_mock(self) -> dict[str, Result]:
+        options = self.options
+        server = servers.c1_mock(
+            self.tmp / "bench.db",
+            workers=options.workers,
+            log_level=options.log_level,
+            log_path=self.tmp / "c1-mock.log",
+        )
+        with server:
+            state = servers.prepare(server.url)
+            return self._endpoints(server.url, state)
+
+    def _endpoints(self, url: str, state: servers.State) -> dict[str, Result]:
+        token_url = f"{url}/auth/v1/token"
+        base = {"grant_type": "client_credentials", "client_id": state.client_id}
+        secret_body = urlencode({**base, "client_secret": state.client_secret})
+        results = {
+            "token, client_secret_post": self.measure(
+                token_url, "secret", [secret_body] * 2, content_type=FORM
+            )
+        }
+        # Nonces are single-use: sign more than the faster secret method managed, for both phases.
+        count = (
+            int(results["token, client_secret_post"].rps * (self.options.seconds + 1) * 1.5) + 2000
+        )
+        signed = servers.assertions(state.client_id, state.client_secret, count)
+        jwt_bodies = [_assertion_body(base, assertion) for assertion in signed]
+        results["token, private_key_jwt"] = self.measure(
+            token_url, "jwt", jwt_bodies, content_type=FORM
+        )
+        mint_url = f"{url}/api/v1/iam/tunnel/bridges/{state.mint_bridge_id}/credentials"
+        results["CreateBridgeCredential"] = self.measure(
+            mint_url,
+            "mint",
+            ["{}"] * 2,
+            content_type="application/json",
+            Authorization=f"Bearer {state.admin_token}",
+        )
+        return results
+
+    def bare(self) -> Result:
+        options = self.options
+        log = self.tmp / "bare.log"
+        with servers.bare(
+            workers=options.workers, log_level=options.log_level, log_path=log
+        ) as url:
+            return self.measure(f"{url}/bare", "bare", ["{}"] * 2, content_type="application/json")
+
+    def startup(self) -> dict[str, list[float]]:
+        """Seconds from process start to a healthy /healthz: on a new database (migrations from
+        scratch) and on an existing one (a restart)."""
+        times: dict[str, list[float]] = {"new database": [], "existing database": []}
+        for run in range(self.options.startup_runs):
+            database = self.tmp / f"startup-{run}.db"
+            for kind in times:
+                server = servers.c1_mock(
+                    database,
+                    workers=self.options.workers,
+                    log_level=self.options.log_level,
+                    log_path=self.tmp / "startup.log",
+                )
+                started = time.monotonic()
+                server.start()
+                times[kind].append(time.monotonic() - started)
+                server.stop()
+        return times
+
+
+def _assertion_body(base: dict[str, str], assertion: str) -> str:
+    return urlencode(
+        {**base, "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
+    )
+
+
+def report(results: dict[str, Result], startup: dict[str, list[float]]) -> dict[str, Any]:
+    bare = results["bare FastAPI endpoint"].rps
+    rows = []
+    for name, result in results.items():
+        rows.append(
+            {"endpoint": name, **asdict(result), "rps": result.rps, "vs_bare": result.rps / bare}
+        )
+    return {
+        "endpoints": rows,
+        "startup_seconds": {
+            kind: {"median": statistics.median(t), "min": min(t), "max": max(t), "runs": t}
+            for kind, t in startup.items()
+        },
+    }
+
+
+def table(data: dict[str, Any], options: argparse.Namespace) -> Iterable[str]:
+    yield (
+        f"c1-mock benchmark: {options.workers} workers, {options.connections} connections, "
+        f"{options.seconds:g} s per endpoint, wrk, {os.cpu_count()} CPUs"
+    )
+    yield f"{'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'errors':>7}"
+    for row in data["endpoints"]:
+        errors = row["non_2xx"] + row["socket_errors"]
+        yield (
+            f"{row['endpoint']:<28} {row['rps']:>8.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
+            f"{row['vs_bare']:>7.0%} {errors:>7}"
+        )
+    for kind, figures in data["startup_seconds"].items():
+        yield (
+            f"start-up to healthy /healthz, {kind}: median {figures['median']:.2f} s "
+            f"(min {figures['min']:.2f}, max {figures['max']:.2f}, {len(figures['runs'])} runs)"
+        )
+
+
+def _options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--startup-runs", type=int, default=5)
+    parser.add_argument("--log-level", default="warning")
+    return parser.parse_args()
+
+
+def main() -> None:
+    options = _options()
+    load.ensure_wrk()
+    with tempfile.TemporaryDirectory(prefix="c1-mock-bench-") as tmp:
+        bench = Bench(Path(tmp), options)
+        results = bench.c1_mock()
+        results["bare FastAPI endpoint"] = bench.bare()
+        startup = bench.startup()
+    data = report(results, startup)
+    data["options"] = vars(options) | {"cpus": os.cpu_count(), "python": platform.python_version()}
+    for line in table(data, options):
+        print(line)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / time.strftime("bench-%Y%m%d-%H%M%S.json")
+    out.write_text(json.dumps(data, indent=2))
+    print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    main()

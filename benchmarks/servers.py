@@ -1,0 +1,108 @@
+"""The two servers under test: `c1-mock serve` (app.testing.ServerProcess) and the bare baseline,
+each on a free port with the same workers and log level, and the state the benchmark needs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import jwt
+
+from app.security import decode_secret, new_secret
+from app.testing import ServerProcess, free_port
+
+TENANT = "bench.conductor.one"
+ADMIN_ID = "bench-admin-00001@bench.conductor.one/spc"
+ADMIN_SECRET, _ = new_secret()
+
+
+def c1_mock(database: Path, *, workers: int, log_level: str, log_path: Path) -> ServerProcess:
+    env = {
+        "C1MOCK_DATABASE_URL": f"sqlite:///{database}",
+        "C1MOCK_TENANT_DOMAIN": TENANT,
+        "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
+        "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
+    }
+    args = ["--workers", str(workers), "--log-level", log_level]
+    return ServerProcess(env, log_path=log_path, args=args)
+
+
+@contextlib.contextmanager
+def bare(*, workers: int, log_level: str, log_path: Path) -> Iterator[str]:
+    """The baseline app in its own process group; yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "benchmarks.bare_app", "--port", str(port)]
+    command += ["--workers", str(workers), "--log-level", log_level]
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_healthy(url, proc)
+            yield url
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(15)
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("the bare app did not become healthy")
+
+
+@dataclass(frozen=True)
+class State:
+    """What the timed phases use: an admin token, a credential, and a bridge to rotate."""
+
+    admin_token: str
+    client_id: str
+    client_secret: str
+    mint_bridge_id: str
+
+
+def prepare(url: str) -> State:
+    with httpx.Client(base_url=url, timeout=30) as api:
+        form = {"grant_type": "client_credentials", "client_id": ADMIN_ID}
+        token = api.post("/auth/v1/token", data={**form, "client_secret": ADMIN_SECRET})
+        headers = {"Authorization": f"Bearer {token.raise_for_status().json()['access_token']}"}
+        bridge_ids = [
+            api.post("/api/v1/iam/tunnel/bridges", json={"displayName": name}, headers=headers)
+            .raise_for_status()
+            .json()["bridge"]["id"]
+            for name in ("token", "mint")
+        ]
+        path = f"/api/v1/iam/tunnel/bridges/{bridge_ids[0]}/credentials"
+        minted = api.post(path, json={}, headers=headers).raise_for_status().json()["credential"]
+    return State(
+        headers["Authorization"].removeprefix("Bearer "),
+        minted["clientId"],
+        minted["clientSecret"],
+        bridge_ids[1],
+    )
+
+
+def assertions(client_id: str, secret: str, count: int) -> Iterator[str]:
+    """Client assertions as C1's Go SDK signs them, each with its own nonce; valid for 4 minutes
+    (the server accepts at most 5), so they are signed before the timed phase."""
+    key = decode_secret(secret)
+    assert key is not None
+    now = int(time.time())
+    claims = {"iss": client_id, "sub": client_id, "aud": [TENANT], "iat": now}
+    claims |= {"nbf": now - 120, "exp": now + 240}
+    for _ in range(count):
+        yield jwt.encode(claims, key, algorithm="EdDSA", headers={"nonce": secrets.token_hex(16)})
