@@ -1,0 +1,294 @@
+"""The nine TunnelCredentialsService operations through HTTP (issue 2, "The Tunnel service"):
+C1's JSON conventions, rotation, revocation, deletion, expiry, paging and UpdateBridge."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from starlette.testclient import TestClient
+
+from app.security import SECRET_PREFIX, b64url_decode
+from tests.api.common import (
+    BRIDGES,
+    create_bridge,
+    introspect,
+    list_credentials,
+    mint,
+    token_with_secret,
+)
+from tests.c1 import TENANT, secret_form
+from tests.openapi_contract import check
+
+Admin = dict[str, str]
+Bridge = dict[str, Any]
+KSUID = re.compile(r"^[0-9A-Za-z]{27}$")
+CUTENAME = re.compile(r"^[a-z]+-[a-z]+-\d{5}$")
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _get(client: TestClient, admin: Admin, bridge_id: str) -> tuple[int, Any]:
+    response = client.get(f"{BRIDGES}/{bridge_id}", headers=admin)
+    return response.status_code, check(response)
+
+
+# --- JSON conventions ----------------------------------------------------------------------------
+
+
+def test_create_bridge_answers_every_field_in_c1s_json(client: TestClient, admin: Admin) -> None:
+    bridge = create_bridge(client, admin, "office")
+    assert KSUID.match(bridge["id"])
+    assert bridge["displayName"] == "office"
+    assert bridge["description"] == ""
+    assert bridge["createdAt"] == bridge["updatedAt"]
+    assert bridge["createdAt"].endswith("Z")
+    assert bridge["deletedAt"] is None
+    assert bridge["appliance"] == {
+        "status": "TUNNEL_APPLIANCE_STATUS_NEVER_CONNECTED",
+        "lastSeenAt": None,
+        "announcedServiceCount": 0,
+        "links": [],
+    }
+    assert _get(client, admin, bridge["id"]) == (200, {"bridge": bridge})
+
+
+def test_snake_case_input_is_accepted_and_unknown_fields_ignored(
+    client: TestClient, admin: Admin
+) -> None:
+    body = {"display_name": "snake", "description": "d", "color": "blue", "appliance": {}}
+    response = client.post(BRIDGES, json=body, headers=admin)
+    bridge = check(response)["bridge"]
+    assert (bridge["displayName"], bridge["description"]) == ("snake", "d")
+    assert "color" not in bridge
+
+
+def test_new_bridge_has_no_announced_services(
+    client: TestClient, admin: Admin, bridge: Bridge
+) -> None:
+    response = client.get(f"{BRIDGES}/{bridge['id']}/announced_services", headers=admin)
+    assert check(response) == {"list": [], "nextPageToken": ""}
+
+
+def test_credential_is_answered_in_c1s_json(
+    client: TestClient, admin: Admin, bridge: Bridge
+) -> None:
+    credential = mint(client, admin, bridge["id"])
+    assert CUTENAME.match(credential["id"])
+    assert credential["clientId"] == f"{credential['id']}@{TENANT}/tcc"
+    assert credential["bridgeId"] == bridge["id"]
+    assert credential["credentialStatus"] == "TUNNEL_CREDENTIAL_STATUS_ACTIVE"
+    for unset in ("deletedAt", "lastUsedAt", "revokedAt"):
+        assert credential[unset] is None
+    lifetime = _time(credential["expiresTime"]) - _time(credential["createdAt"])
+    assert lifetime == timedelta(days=90)
+
+
+# --- CreateBridgeCredential ----------------------------------------------------------------------
+
+
+def test_client_secret_is_an_ed25519_private_jwk_in_c1s_format(
+    client: TestClient, admin: Admin, bridge: Bridge
+) -> None:
+    response = client.post(f"{BRIDGES}/{bridge['id']}/credentials", json={}, headers=admin)
+    secret = check(response)["credential"]["clientSecret"]
+    assert response.headers["cache-control"] == "no-store"
+    assert secret.startswith(SECRET_PREFIX)
+    jwk = json.loads(b64url_decode(secret.removeprefix(SECRET_PREFIX)))
+    assert jwk.keys() == {"kty", "crv", "x", "d"}
+    assert (jwk["kty"], jwk["crv"]) == ("OKP", "Ed25519")
+    assert "=" not in secret
+
+
+def test_get_and_list_never_show_the_secret_again(
+    client: TestClient, admin: Admin, credential: dict[str, Any]
+) -> None:
+    assert credential["clientSecret"]
+    listed = list_credentials(client, admin, credential["bridgeId"])
+    assert [c["clientSecret"] for c in listed] == [""]
+    assert {**listed[0], "clientSecret": credential["clientSecret"]} == credential
+
+
+def test_mint_revokes_the_previous_active_credential(
+    client: TestClient, admin: Admin, bridge: Bridge
+) -> None:
+    first = mint(client, admin, bridge["id"])
+    second = mint(client, admin, bridge["id"])
+    old, new = list_credentials(client, admin, bridge["id"])
+    assert (old["id"], new["id"]) == (first["id"], second["id"])
+    assert old["credentialStatus"] == "TUNNEL_CREDENTIAL_STATUS_REVOKED"
+    assert new["credentialStatus"] == "TUNNEL_CREDENTIAL_STATUS_ACTIVE"
+    assert old["revokedAt"] is not None and old["revokedAt"] == old["updatedAt"]
+    assert _time(old["revokedAt"]) >= _time(first["createdAt"])
+    assert first["revokedAt"] is None
+
+
+def test_only_the_latest_secret_authenticates(
+    client: TestClient, admin: Admin, bridge: Bridge
+) -> None:
+    minted = [mint(client, admin, bridge["id"]) for _ in range(3)]
+    for old in minted[:-1]:
+        response = client.post(
+            "/auth/v1/token", data=secret_form(old["clientId"], old["clientSecret"])
+        )
+        assert check(response)["error"] == "invalid_client"
+    assert token_with_secret(client, minted[-1]["clientId"], minted[-1]["clientSecret"])
+
+
+def test_rotation_stops_tokens_of_the_previous_credential(
+    client: TestClient, admin: Admin, credential: dict[str, Any]
+) -> None:
+    token = token_with_secret(client, credential["clientId"], credential["clientSecret"])
+    mint(client, admin, credential["bridgeId"])
+    assert introspect(client, token).status_code == 401
+
+
+def _stored_text(database_url: str) -> str:
+    """Every value in every table, and for SQLite the raw bytes of its files."""
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        rows = [
+            repr(row)
+            for table in inspect(conn).get_table_names()
+            for row in conn.execute(text(f'SELECT * FROM "{table}"'))
+        ]
+    engine.dispose()
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        for file in (path, path.with_name(path.name + "-wal")):
+            if file.exists():
+                rows.append(file.read_bytes().decode("latin-1"))
+    return "\n".join(rows)
+
+
+def test_database_keeps_no_plaintext_secret(
+    client: TestClient, admin: Admin, bridge: Bridge, database_url: str
+) -> None:
+    secret = mint(client, admin, bridge["id"])["clientSecret"]
+    private = json.loads(b64url_decode(secret.removeprefix(SECRET_PREFIX)))["d"]
+    stored = _stored_text(database_url)
+    assert "tunnel_credentials" in stored or database_url.startswith("postgresql")
+    for leak in (secret, secret.removeprefix(SECRET_PREFIX), private):
+        assert leak not in stored
+
+
+# --- RevokeBridgeCredential and DeleteBridge ---------------------------------------------------
+
+
+def test_revoke_keeps_the_row_and_stops_the_credential_and_its_tokens(
+    client: TestClient, admin: Admin, credential: dict[str, Any]
+) -> None:
+    token = token_with_secret(client, credential["clientId"], credential["clientSecret"])
+    response = client.delete(f"/api/v1/iam/tunnel/credentials/{credential['id']}", headers=admin)
+    assert check(response) == {}
+    (row,) = list_credentials(client, admin, credential["bridgeId"])
+    assert row["credentialStatus"] == "TUNNEL_CREDENTIAL_STATUS_REVOKED"
+    assert row["revokedAt"] is not None
+    assert introspect(client, token).status_code == 401
+    refused = client.post(
+        "/auth/v1/token", data=secret_form(row["clientId"], credential["clientSecret"])
+    )
+    assert check(refused)["error"] == "invalid_client"
+
+
+def test_revoking_twice_answers_200_and_keeps_the_first_revocation_time(
+    client: TestClient, admin: Admin, credential: dict[str, Any]
+) -> None:
+    path = f"/api/v1/iam/tunnel/credentials/{credential['id']}"
+    check(client.delete(path, headers=admin))
+    first = list_credentials(client, admin, credential["bridgeId"])
+    assert check(client.delete(path, headers=admin)) == {}
+    assert list_credentials(client, admin, credential["bridgeId"]) == first
+
+
+def test_delete_bridge_removes_it_its_credentials_and_their_tokens(
+    client: TestClient, admin: Admin, credential: dict[str, Any]
+) -> None:
+    bridge_id = credential["bridgeId"]
+    token = token_with_secret(client, credential["clientId"], credential["clientSecret"])
+    assert check(client.delete(f"{BRIDGES}/{bridge_id}", headers=admin)) == {}
+    assert _get(client, admin, bridge_id)[0] == 404
+    listed = client.get(f"{BRIDGES}/{bridge_id}/credentials", headers=admin)
+    assert check(listed)["code"] == 5
+    assert introspect(client, token).status_code == 401
+    revoke = client.delete(f"/api/v1/iam/tunnel/credentials/{credential['id']}", headers=admin)
+    assert revoke.status_code == 404
+    again = client.delete(f"{BRIDGES}/{bridge_id}", headers=admin)
+    assert check(again) == {"code": 5, "message": "bridge not found", "details": []}
+
+
+def test_delete_bridge_leaves_other_bridges_alone(
+    client: TestClient, admin: Admin, credential: dict[str, Any]
+) -> None:
+    other = create_bridge(client, admin, "other")
+    check(client.delete(f"{BRIDGES}/{other['id']}", headers=admin))
+    assert token_with_secret(client, credential["clientId"], credential["clientSecret"])
+    assert _get(client, admin, credential["bridgeId"])[0] == 200
+
+
+# --- paging ------------------------------------------------------------------------------------
+
+
+def _page(client: TestClient, admin: Admin, path: str, **params: Any) -> Any:
+    response = client.get(path, params=params, headers=admin)
+    assert response.status_code == 200, response.text
+    return check(response)
+
+
+def test_list_bridges_pages_through_every_bridge_once(client: TestClient, admin: Admin) -> None:
+    made = [create_bridge(client, admin, f"b{i}")["id"] for i in range(5)]
+    seen, token, pages = [], "", 0
+    while True:
+        page = _page(client, admin, BRIDGES, pageSize=2, pageToken=token)
+        seen += [b["id"] for b in page["list"]]
+        token, pages = page["nextPageToken"], pages + 1
+        if not token:
+            break
+    assert (seen, pages) == (made, 3)
+
+
+def test_list_page_size_defaults_to_100(client: TestClient, admin: Admin) -> None:
+    for i in range(101):
+        client.post(BRIDGES, json={"displayName": f"b{i}"}, headers=admin)
+    for params in ({}, {"pageSize": 0}):
+        first = _page(client, admin, BRIDGES, **params)
+        assert len(first["list"]) == 100 and first["nextPageToken"]
+    rest = _page(client, admin, BRIDGES, pageToken=first["nextPageToken"])
+    assert (len(rest["list"]), rest["nextPageToken"]) == (1, "")
+    assert len(_page(client, admin, BRIDGES, pageSize=5000)["list"]) == 101
+
+
+def test_list_credentials_pages(client: TestClient, admin: Admin, bridge: Bridge) -> None:
+    made = [mint(client, admin, bridge["id"])["id"] for _ in range(3)]
+    path = f"{BRIDGES}/{bridge['id']}/credentials"
+    first = _page(client, admin, path, pageSize=2)
+    second = _page(client, admin, path, pageSize=2, pageToken=first["nextPageToken"])
+    assert [c["id"] for c in first["list"] + second["list"]] == made
+    assert second["nextPageToken"] == ""
+
+
+@pytest.mark.parametrize("suffix", ["", "/credentials", "/announced_services"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"pageToken": "not-a-token"},
+        {"pageToken": "b2Zmc2V0Oi0x"},
+        {"pageSize": -1},
+        {"pageSize": "x"},
+    ],
+    ids=["garbage-token", "negative-offset-token", "negative-size", "non-integer-size"],
+)
+def test_bad_page_token_or_size_is_400(
+    client: TestClient, admin: Admin, bridge: Bridge, suffix: str, params: dict[str, Any]
+) -> None:
+    path = f"{BRIDGES}/{bridge['id']}{suffix}" if suffix else BRIDGES
+    response = client.get(path, params=params, headers=admin)
+    assert response.status_code == 400, response.text
+    assert check(response)["code"] == 3
