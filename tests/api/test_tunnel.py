@@ -292,3 +292,97 @@ def test_bad_page_token_or_size_is_400(
     response = client.get(path, params=params, headers=admin)
     assert response.status_code == 400, response.text
     assert check(response)["code"] == 3
+
+
+# --- UpdateBridge ------------------------------------------------------------------------------
+
+
+def _patch(client: TestClient, admin: Admin, bridge_id: str, body: Any) -> Any:
+    response = client.patch(f"{BRIDGES}/{bridge_id}", json=body, headers=admin)
+    return response.status_code, check(response)
+
+
+@pytest.mark.parametrize(
+    "mask", ["displayName", "display_name", " displayName ", "displayName,description"]
+)
+def test_update_mask_in_json_or_proto_form_names_the_fields_to_update(
+    client: TestClient, admin: Admin, mask: str
+) -> None:
+    bridge = create_bridge(client, admin, "old", "kept")
+    body = {"displayName": "new", "description": "kept", "updateMask": mask}
+    status, answer = _patch(client, admin, bridge["id"], body)
+    assert status == 200
+    assert (answer["bridge"]["displayName"], answer["bridge"]["description"]) == ("new", "kept")
+
+
+def test_update_mask_leaves_fields_outside_it_alone(client: TestClient, admin: Admin) -> None:
+    bridge = create_bridge(client, admin, "old", "old description")
+    body = {"displayName": "new", "description": "ignored", "update_mask": "display_name"}
+    _, answer = _patch(client, admin, bridge["id"], body)
+    assert answer["bridge"]["description"] == "old description"
+
+
+def test_update_mask_field_absent_from_the_body_is_cleared(
+    client: TestClient, admin: Admin
+) -> None:
+    bridge = create_bridge(client, admin, "name", "old description")
+    _, answer = _patch(client, admin, bridge["id"], {"updateMask": "description"})
+    assert answer["bridge"]["description"] == ""
+
+
+def test_without_a_mask_the_present_fields_are_updated(
+    client: TestClient, admin: Admin, credential: dict[str, Any]
+) -> None:
+    bridge_id = credential["bridgeId"]
+    before = _get(client, admin, bridge_id)[1]["bridge"]
+    status, answer = _patch(client, admin, bridge_id, {"description": "only this"})
+    after = answer["bridge"]
+    assert status == 200
+    assert (after["displayName"], after["description"]) == (before["displayName"], "only this")
+    assert after["createdAt"] == before["createdAt"]
+    assert _time(after["updatedAt"]) >= _time(before["updatedAt"])
+    assert list_credentials(client, admin, bridge_id)[0]["clientSecret"] == ""
+    assert token_with_secret(client, credential["clientId"], credential["clientSecret"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"displayName": ""},
+        {"displayName": "  "},
+        {"displayName": None, "updateMask": "displayName"},
+        {"updateMask": "displayName"},
+        {"displayName": "n" * 513},
+        {"description": "d" * 4097},
+        {"displayName": "ok", "updateMask": "displayName,color"},
+        {"displayName": "ok", "updateMask": "id"},
+        {"displayName": "ok", "updateMask": 5},
+        {"displayName": "", "description": "valid", "updateMask": "description,displayName"},
+    ],
+    ids=[
+        "empty-name",
+        "blank-name",
+        "null-name-in-mask",
+        "masked-name-absent",
+        "name-513",
+        "description-4097",
+        "unknown-mask-field",
+        "read-only-mask-field",
+        "mask-not-a-string",
+        "one-bad-field-of-two",
+    ],
+)
+def test_bad_update_is_400_and_changes_nothing(
+    client: TestClient, admin: Admin, body: dict[str, Any]
+) -> None:
+    bridge = create_bridge(client, admin, "name", "description")
+    status, answer = _patch(client, admin, bridge["id"], body)
+    assert (status, answer["code"]) == (400, 3)
+    assert _get(client, admin, bridge["id"])[1]["bridge"] == bridge
+
+
+def test_names_at_the_length_limits_are_accepted(client: TestClient, admin: Admin) -> None:
+    bridge = create_bridge(client, admin, "n" * 512, "d" * 4096)
+    body = {"displayName": "m" * 512, "description": "e" * 4096}
+    status, answer = _patch(client, admin, bridge["id"], body)
+    assert status == 200 and answer["bridge"]["displayName"] == "m" * 512
