@@ -74,12 +74,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    from app import ids
     from app.db import Database
+    from app.errors import ApiError
     from app.services import bootstrap
 
     ssl_options = _tls_options(settings)
     db = Database(settings.database_url)
-    bootstrap.prepare(db, settings)
+    ids.seed(settings.random_seed)  # deterministic mode: the signing key and a generated admin
+    try:
+        bootstrap.prepare(db, settings)
+    except ApiError as exc:  # a refused seed file
+        sys.exit(f"c1-mock: seed file {settings.seed_file}: {exc.message}")
     db.dispose()
     os.environ.update(settings.env())  # worker processes read their settings from here
     uvicorn.run(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app import handlers, ids
-from app.api import health, introspect, token, tunnel
+from app.api import control, health
+from app.api.fault_injection import FAULTY_ROUTERS, inject_fault
 from app.config import Settings
 from app.db import Database
+from app.journal import Journal
 from app.middleware import BodyLimit
 from app.services import bootstrap, clock, tokens
 
@@ -25,6 +27,8 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
         bootstrap.prepare(db, settings)
     with db.session() as session:
         signer = tokens.load_signer(session, settings=settings, now=clock.now(session))
+    # Deterministic mode: requests draw from the seeded stream from its start, as after a reset.
+    ids.seed(settings.random_seed)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -43,10 +47,21 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
     app.state.db = db
     app.state.signer = signer
     handlers.install(app)
-    for router in (health.router, token.router, introspect.router, tunnel.router):
-        app.include_router(router)
+    _include_routers(app, settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_size)
+    if settings.control:
+        app.add_middleware(Journal, db=db, keep=settings.journal_size)
     return app
+
+
+def _include_routers(app: FastAPI, settings: Settings) -> None:
+    """The C1 routes answer injected faults first; the control plane only exists when on."""
+    faults = [Depends(inject_fault)] if settings.control else []
+    app.include_router(health.router)
+    for router in FAULTY_ROUTERS:
+        app.include_router(router, dependencies=faults)
+    if settings.control:
+        app.include_router(control.router)
 
 
 def create_app_from_env() -> FastAPI:

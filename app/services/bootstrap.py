@@ -8,16 +8,19 @@ import sys
 from app import migrate
 from app.config import Settings
 from app.db import Database
-from app.services import clients, clock, tokens
+from app.services import clients, clock, seeding, tokens
 
 
 def prepare(db: Database, settings: Settings) -> None:
-    """Apply migrations, create the signing key on first start, register the admin client from
-    settings, or mint one on the very first start and print it once on stderr."""
+    """Apply migrations, create the signing key on first start, apply the seed file, register the
+    admin client from settings, or mint one on the very first start and print it once on stderr."""
     migrate.upgrade(db.engine)
     with db.session(write=True) as session:
         now = clock.now(session)
         tokens.load_signer(session, settings=settings, now=now)
+        if settings.seed_file is not None:  # before the admin check: a seed may bring admins
+            document = seeding.load_file(settings.seed_file)
+            seeding.apply(session, document=document, settings=settings, now=now)
         if settings.admin_client_id and settings.admin_client_secret:
             clients.save_admin(
                 session,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.models import ClockState
+from app.schemas import timestamp
 
 
 def real_now() -> datetime:
@@ -53,3 +55,63 @@ def save(session: Session, clock: Clock) -> Clock:
             ClockState(id=1, offset_seconds=clock.offset.total_seconds(), frozen_at=clock.frozen_at)
         )
     return clock
+
+
+def _locked(session: Session) -> Clock:
+    """The clock, with its row locked (PostgreSQL) so that two changes never lose one."""
+    row = session.scalar(select(ClockState).where(ClockState.id == 1).with_for_update())
+    if row is None:
+        return Clock()
+    return Clock(timedelta(seconds=row.offset_seconds), row.frozen_at)
+
+
+def _at(clock: Clock, when: datetime) -> Clock:
+    """A frozen clock stays frozen at `when`; a running one runs on from there."""
+    if clock.frozen_at is not None:
+        return Clock(frozen_at=when.astimezone(UTC))
+    return Clock(offset=when.astimezone(UTC) - real_now())
+
+
+def _moved(clock: Clock, seconds: float) -> Clock:
+    step = timedelta(seconds=seconds)
+    if clock.frozen_at is not None:
+        return Clock(frozen_at=clock.frozen_at + step)
+    return Clock(offset=clock.offset + step)
+
+
+def _frozen(clock: Clock, frozen: bool) -> Clock:
+    if frozen and clock.frozen_at is None:
+        return Clock(frozen_at=clock.now())
+    if not frozen and clock.frozen_at is not None:
+        return Clock(offset=clock.frozen_at - real_now())
+    return clock
+
+
+def change(
+    session: Session, *, when: datetime | None, advance: float | None, frozen: bool | None
+) -> Clock:
+    """Jump to `when`, move by `advance` seconds (negative goes back), then freeze or let run,
+    each when given, in one locked read-modify-write."""
+    clock = _locked(session)
+    if when is not None:
+        clock = _at(clock, when)
+    if advance is not None:
+        clock = _moved(clock, advance)
+    if frozen is not None:
+        clock = _frozen(clock, frozen)
+    return save(session, clock)
+
+
+def real_time(session: Session) -> Clock:
+    """Back to real UTC time."""
+    return save(session, Clock())
+
+
+def view(clock: Clock) -> dict[str, Any]:
+    """The clock as GET /_mock/clock shows it."""
+    return {
+        "now": timestamp(clock.now()),
+        "frozen": clock.frozen_at is not None,
+        "offsetSeconds": clock.offset.total_seconds() if clock.frozen_at is None else None,
+        "virtual": clock.virtual,
+    }

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from app import ids
 from app.config import Settings
-from app.errors import NotFound
+from app.errors import InvalidArgument, NotFound
 from app.models import ACTIVE, EXPIRED, REVOKED, Credential
-from app.security import crypt_context, hash_secret, new_secret
+from app.security import crypt_context, decode_secret, hash_secret, new_secret, public_key_text
 from app.services import bridges, pages
 
 
@@ -28,25 +28,78 @@ def mint(
     bridges.get(session, bridge_id=bridge_id, lock=True)
     _retire_active(session, bridge_id=bridge_id, now=now)
     secret, public_key = new_secret()
-    name = ids.cutename()
-    credential = Credential(
-        id=name,
+    credential = Credential(id=ids.cutename())
+    _fill(
+        credential,
         bridge_id=bridge_id,
-        client_id=ids.client_id(name, settings.tenant_domain, "tcc"),
-        status=ACTIVE,
-        secret_hash=hash_secret(
-            crypt_context(settings.secret_hash_scheme, settings.secret_hash_rounds), secret
-        ),
+        secret=secret,
         public_key=public_key,
-        created_at=now,
-        updated_at=now,
-        expires_at=now + timedelta(seconds=settings.credential_lifetime),
-        revoked_at=None,
-        last_used_at=None,
+        status=ACTIVE,
+        settings=settings,
+        now=now,
     )
     session.add(credential)
     session.flush()
     return credential, secret
+
+
+def store(
+    session: Session,
+    *,
+    bridge_id: str,
+    credential_id: str | None,
+    secret: str,
+    status: str,
+    settings: Settings,
+    now: datetime,
+) -> Credential:
+    """Store a credential with a given id (a new cutename when None), C1-format secret and status,
+    as seeding asks; one with that id is replaced. An ACTIVE one retires the bridge's active
+    credential, as a mint does."""
+    key = decode_secret(secret)
+    if key is None:
+        raise InvalidArgument("clientSecret: not a C1 client secret")
+    credential = session.get(Credential, credential_id) if credential_id else None
+    if status == ACTIVE:
+        _retire_active(session, bridge_id=bridge_id, now=now)
+    credential = credential or Credential(id=credential_id or ids.cutename())
+    _fill(
+        credential,
+        bridge_id=bridge_id,
+        secret=secret,
+        public_key=public_key_text(key),
+        status=status,
+        settings=settings,
+        now=now,
+    )
+    session.add(credential)
+    session.flush()
+    return credential
+
+
+def _fill(
+    credential: Credential,
+    *,
+    bridge_id: str,
+    secret: str,
+    public_key: str,
+    status: str,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Every column of a fresh credential: only a digest of the secret and its public key."""
+    context = crypt_context(settings.secret_hash_scheme, settings.secret_hash_rounds)
+    credential.bridge_id = bridge_id
+    credential.client_id = ids.client_id(credential.id, settings.tenant_domain, "tcc")
+    credential.status = status
+    credential.secret_hash = hash_secret(context, secret)
+    credential.public_key = public_key
+    credential.created_at = credential.updated_at = now
+    credential.expires_at = now + timedelta(seconds=settings.credential_lifetime)
+    credential.revoked_at = now if status == REVOKED else None
+    credential.last_used_at = None
+    if status == EXPIRED:
+        credential.expires_at = now
 
 
 def _retire_active(session: Session, *, bridge_id: str, now: datetime) -> None:

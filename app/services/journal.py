@@ -1,0 +1,82 @@
+"""The request journal: one row per request to the C1 API or the token endpoint, so that tests can
+check what their code under test called. It holds what identifies a request (method, path,
+operationId, status, client id) and never a body, query string or header value: no secret,
+assertion or token can reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import JournalEntry
+from app.schemas import timestamp
+
+
+def record(
+    session: Session,
+    *,
+    method: str,
+    path: str,
+    operation_id: str,
+    status: int,
+    client_id: str,
+    latency_ms: float,
+    now: datetime,
+    keep: int,
+) -> None:
+    """Add one entry and drop the oldest beyond the newest `keep`."""
+    session.add(
+        JournalEntry(
+            at=now,
+            method=method[:16],
+            path=path[:2048],
+            operation_id=operation_id[:128],
+            status=status,
+            client_id=client_id[:320],
+            latency_ms=latency_ms,
+        )
+    )
+    session.flush()
+    # Ids only grow, so everything at or below max(id) - keep is older than the newest `keep`.
+    newest = select(func.max(JournalEntry.id)).scalar_subquery()
+    session.execute(delete(JournalEntry).where(JournalEntry.id <= newest - keep))
+
+
+def entries(
+    session: Session, *, operation: str | None = None, status: int | None = None
+) -> Sequence[JournalEntry]:
+    """Entries oldest first; `operation` matches a full operationId or its last segment."""
+    query = select(JournalEntry).order_by(JournalEntry.id)
+    if operation:
+        query = query.where(
+            or_(
+                JournalEntry.operation_id == operation,
+                JournalEntry.operation_id.endswith("." + operation, autoescape=True),
+            )
+        )
+    if status is not None:
+        query = query.where(JournalEntry.status == status)
+    return session.scalars(query).all()
+
+
+def clear(session: Session) -> None:
+    """Forget every entry."""
+    session.execute(delete(JournalEntry))
+
+
+def view(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "time": timestamp(entry.at),
+        "method": entry.method,
+        "path": entry.path,
+        "operationId": entry.operation_id,
+        "status": entry.status,
+        "clientId": entry.client_id,
+        "latencyMs": round(entry.latency_ms, 3),
+    }

@@ -1,0 +1,102 @@
+"""The seed document's shape (CLARIFICATIONS.md) and the checks that span entries. Field errors come
+from pydantic with their path; the cross-entry checks here name theirs the same way."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+
+from app import ids
+from app.errors import InvalidArgument
+from app.models import ACTIVE, EXPIRED, REVOKED
+from app.security import decode_secret, public_key_text
+
+
+def _ksuid(value: str) -> str:
+    if not ids.is_ksuid(value):
+        raise ValueError("must be a KSUID (27 base62 characters)")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _c1_secret(value: str) -> str:
+    if decode_secret(value) is None:
+        raise ValueError("must be a C1 client secret (secret-token:conductorone.com:v1:...)")
+    return value
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeedAdmin(_Entry):
+    client_id: Annotated[
+        StrictStr, Field(alias="clientId", max_length=320, pattern=r"^[^@\s/]+@[^@\s/]+/spc$")
+    ]
+    client_secret: Annotated[StrictStr, Field(alias="clientSecret", min_length=1, max_length=512)]
+
+
+class SeedCredential(_Entry):
+    id: Annotated[StrictStr | None, Field(max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = (
+        None
+    )
+    client_secret: Annotated[StrictStr, Field(alias="clientSecret"), AfterValidator(_c1_secret)]
+    status: Literal[ACTIVE, REVOKED, EXPIRED] = ACTIVE  # type: ignore[valid-type]
+
+    @property
+    def public_key(self) -> str:
+        key = decode_secret(self.client_secret)
+        assert key is not None  # checked by _c1_secret
+        return public_key_text(key)
+
+
+class SeedBridge(_Entry):
+    id: Annotated[StrictStr | None, AfterValidator(lambda v: v if v is None else _ksuid(v))] = None
+    display_name: Annotated[
+        StrictStr, Field(alias="displayName", max_length=512), AfterValidator(_not_blank)
+    ]
+    description: Annotated[StrictStr, Field(max_length=4096)] = ""
+    credentials: Annotated[list[SeedCredential], Field(max_length=100)] = []
+
+
+class SeedDocument(_Entry):
+    admins: Annotated[list[SeedAdmin], Field(max_length=100)] = []
+    bridges: Annotated[list[SeedBridge], Field(max_length=10_000)] = []
+
+
+def check(document: SeedDocument) -> None:
+    """What no single entry shows: repeated ids and names, two ACTIVE credentials on a bridge."""
+    _unique("admins[{}].clientId", [a.client_id for a in document.admins])
+    _unique("bridges[{}].id", [b.id for b in document.bridges])
+    _unique(
+        "bridges[{}].displayName",
+        [b.display_name if b.id is None else None for b in document.bridges],
+    )
+    seen: set[str] = set()
+    for i, bridge in enumerate(document.bridges):
+        active = [j for j, c in enumerate(bridge.credentials) if c.status == ACTIVE]
+        if len(active) > 1:
+            raise InvalidArgument(
+                f"bridges[{i}].credentials[{active[1]}].status: "
+                "a bridge has at most one ACTIVE credential"
+            )
+        for j, cred in enumerate(bridge.credentials):
+            if cred.id is not None and cred.id in seen:
+                raise InvalidArgument(f"bridges[{i}].credentials[{j}].id: repeats another entry's")
+            seen.add(cred.id or "")
+        seen.discard("")
+
+
+def _unique(pattern: str, values: list[str | None]) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value is not None and value in seen:
+            raise InvalidArgument(f"{pattern.format(i)}: repeats another entry's")
+        if value is not None:
+            seen.add(value)
