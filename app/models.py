@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -151,7 +152,7 @@ class ClockState(Base):
     __tablename__ = "clock_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    offset_seconds: Mapped[float] = mapped_column(default=0.0)
+    offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -167,7 +168,7 @@ class JournalEntry(Base):
     operation_id: Mapped[str] = mapped_column(String(128), index=True)
     status: Mapped[int] = mapped_column(Integer, index=True)
     client_id: Mapped[str] = mapped_column(String(320))
-    latency_ms: Mapped[float] = mapped_column()
+    latency_ms: Mapped[float] = mapped_column(Float)
 
 
 class Fault(Base):
