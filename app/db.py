@@ -32,7 +32,15 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # lock_timeout: like SQLite's busy timeout, a writer waits this long for a row lock and
+        # then fails (LockNotAvailable -> 503 with Retry-After) instead of holding a worker forever.
+        return create_engine(
+            url,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            connect_args={"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"},
+        )
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},

@@ -8,7 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from app.errors import (
@@ -64,7 +64,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def database_error(request: Request, exc: Exception) -> Response:
     """Lock timeouts and serialization failures: try again later. A unique violation: a
-    concurrent change won the race (the partial index did its job)."""
+    concurrent change won the race (the partial index did its job). A value the database cannot
+    hold (PostgreSQL: a NUL character, an overlong string) is the client's: 400."""
+    if isinstance(exc, DataError):
+        if _is_token_endpoint(request):
+            return invalid_request("a parameter holds a value that is not allowed").response()
+        return InvalidArgument("a value in the request is not allowed").response()
     if isinstance(exc, IntegrityError):
         error: ApiError = Aborted("the request conflicted with a concurrent change; retry it")
     else:
@@ -95,4 +100,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(IntegrityError, database_error)
     app.add_exception_handler(OperationalError, database_error)
+    app.add_exception_handler(DataError, database_error)
     app.add_exception_handler(Exception, unexpected_error)

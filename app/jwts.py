@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ MAX_ASSERTION_LIFETIME = 300  # exp at most 5 minutes ahead
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _FORBIDDEN_HEADERS = {"crit", "jwk", "jku", "x5c", "x5u", "x5t", "x5t#S256", "enc", "zip", "b64"}
 _jws = jwt.PyJWS(algorithms=["EdDSA"])
+_KID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class JWTRejected(Exception):
@@ -61,6 +63,10 @@ def read_header(token: str) -> dict[str, Any]:
         raise JWTRejected("algorithm not allowed")
     if _FORBIDDEN_HEADERS & header.keys():
         raise JWTRejected("header parameter not allowed")
+    # The key is found by client id, never by kid; a kid that is not a plain base64url name
+    # (paths, SQL, URLs) is an injection attempt and refused outright.
+    if "kid" in header and not (isinstance(header["kid"], str) and _KID.fullmatch(header["kid"])):
+        raise JWTRejected("kid not allowed")
     return header
 
 

@@ -42,6 +42,9 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        # C1's gateway answers 404 for a path it does not serve; a redirect would also turn
+        # ids like "%2F" into another operation for clients that follow it.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.db = db

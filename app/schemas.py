@@ -85,8 +85,10 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=False)
 
 
-DisplayName = Annotated[StrictStr, Field(max_length=512)]
-Description = Annotated[StrictStr, Field(max_length=4096)]
+# No NUL: PostgreSQL text cannot hold it, and the backends must answer alike (400 on both).
+_NO_NUL = r"^[^\x00]*$"
+DisplayName = Annotated[StrictStr, Field(max_length=512, pattern=_NO_NUL)]
+Description = Annotated[StrictStr, Field(max_length=4096, pattern=_NO_NUL)]
 
 
 class CreateBridgeRequest(_Input):

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import sys
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from app import migrate
 from app.config import Settings
 from app.db import Database
 from app.services import clients, clock, seeding, tokens
+
+_STARTUP_LOCK = 0x6331_6D6F_636C  # beside migrations/env.py's migration lock
 
 
 def prepare(db: Database, settings: Settings) -> None:
@@ -16,6 +21,7 @@ def prepare(db: Database, settings: Settings) -> None:
     admin client from settings, or mint one on the very first start and print it once on stderr."""
     migrate.upgrade(db.engine)
     with db.session(write=True) as session:
+        _one_server_at_a_time(session)
         now = clock.now(session)
         tokens.load_signer(session, settings=settings, now=now)
         if settings.seed_file is not None:  # before the admin check: a seed may bring admins
@@ -35,6 +41,14 @@ def prepare(db: Database, settings: Settings) -> None:
                 session, source="generated", settings=settings, now=now
             )
             _announce(client_id, secret)
+
+
+def _one_server_at_a_time(session: Session) -> None:
+    """PostgreSQL: servers starting at once on one database would each create a signing key (and
+    sign with different keys) or race to insert the same admin; this transaction-scoped lock lets
+    one finish first. SQLite's BEGIN IMMEDIATE already does the same."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STARTUP_LOCK})
 
 
 def _announce(client_id: str, secret: str) -> None:
