@@ -131,3 +131,27 @@ def test_every_setting_in_env_example_is_a_c1_mock_setting() -> None:
         k[7:].lower(): v for k, v in example_env(commented=False).items() if k[:7] == "C1MOCK_"
     }
     assert Settings(**set_now).tenant_domain == "127.0.0.1:8443"
+
+
+def readme_compose_section() -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index("### docker compose")
+    return text[start : text.index("\n## ", start)]
+
+
+def test_readme_compose_steps_name_what_the_files_define(compose: dict[str, Any]) -> None:
+    section = readme_compose_section()
+    for profile in re.findall(r"--profile (\S+)", section):
+        assert any(profile in s.get("profiles", []) for s in services(compose).values()), profile
+    for service in re.findall(r"docker compose (?:logs|run --rm --no-deps|cp) ([\w-]+)", section):
+        assert service in services(compose), service
+    for volume in re.findall(r"`([\w-]+-data)` volume", section):
+        assert volume in compose["volumes"], volume
+    (copied,) = re.findall(r"docker compose cp c1-mock-tls:(\S+) ", section)
+    tls_dir = services(compose)["c1-mock-tls"]["environment"]["C1MOCK_TLS_DIR"]
+    assert copied == f"{tls_dir}/ca.pem"
+    shown = example_env(commented=True)
+    for name, value in re.findall(r"`([A-Z][A-Z0-9_]+)=([^`]+)`", section):
+        if name in shown:
+            assert shown[name] == value, name
+    assert "127.0.0.1:8080" in section and "127.0.0.1:8443" in section

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import ssl
 import stat
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 from cryptography import x509
 
 from app import tls
+from app.config import Settings
 from app.testing import ServerProcess, free_port
 
 KEY_FILES = (tls.CA_KEY, tls.SERVER_KEY)
@@ -147,3 +149,18 @@ def test_unusable_tls_options_stop_the_server_before_it_serves(
     assert done.returncode != 0
     assert message in done.stderr
     assert not (tmp_path / "db.sqlite").exists()  # refused before migrating anything
+
+
+def test_every_tls_and_routing_flag_is_a_serve_option_and_a_setting() -> None:
+    help_text = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for flag in ("--tls", "--tls-dir", "--tls-cert", "--tls-key", "--self-route"):
+        alone = re.compile(rf"(?<![\w-]){flag}(?![\w-])")
+        assert alone.search(help_text) and alone.search(readme), flag
+        assert flag[2:].replace("-", "_") in Settings.model_fields, flag
