@@ -4,7 +4,6 @@ the signing key: tokens issued before still work, and secrets minted before stil
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +58,7 @@ def _still_works(url: str, admin: dict[str, str], before: dict[str, Any]) -> Non
 
 @pytest.mark.process
 def test_restart_keeps_credentials_admin_and_signing_key(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("C1MOCK_")} | {
-        "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'kept.db'}"
-    }
+    env = {"C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'kept.db'}"}
     with ServerProcess(env, log_path=tmp_path / "first.log") as first:
         admin = _printed_admin(first.output())
         before = _before(first.url, admin)
