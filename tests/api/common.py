@@ -84,3 +84,10 @@ def introspect(client: TestClient, token: str) -> httpx.Response:
     response = client.get("/api/v1/auth/introspect", headers=bearer(token))
     check(response)
     return response
+
+
+def advance_clock(client: TestClient, seconds: float) -> None:
+    """Move the server's virtual clock forward (control plane, POST /_mock/clock)."""
+    response = client.post("/_mock/clock", json={"advance": seconds})
+    check(response)
+    assert response.status_code == 200, response.text

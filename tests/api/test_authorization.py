@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.testclient import TestClient
 
-from tests.api.common import BRIDGES, create_bridge, mint, token_with_secret
+from tests.api.common import BRIDGES, advance_clock, create_bridge, mint, token_with_secret
 from tests.c1 import TENANT, bearer
 from tests.openapi_contract import check
 
@@ -203,3 +203,11 @@ def test_a_tunnel_token_cannot_mint_for_its_own_bridge(
     assert check(response)["code"] == 7
     other = create_bridge(client, admin, "other")
     assert mint(client, admin, other["id"])["credentialStatus"].endswith("ACTIVE")
+
+
+def test_access_token_past_its_lifetime_is_401(client: TestClient, admin: Admin) -> None:
+    assert client.get(BRIDGES, headers=admin).status_code == 200
+    advance_clock(client, 3601)
+    response = client.get(BRIDGES, headers=admin)
+    assert response.status_code == 401
+    assert check(response)["code"] == 16

@@ -21,6 +21,7 @@ from app.main import create_app
 from app.security import b64url, decode_secret
 from tests.api.common import (
     BRIDGES,
+    advance_clock,
     claims_for,
     create_bridge,
     introspect,
@@ -530,3 +531,19 @@ def test_access_token_is_not_accepted_as_a_client_assertion(
     cid = credential["clientId"]
     token = token_with_secret(client, cid, credential["clientSecret"])
     _invalid_client(token_with_assertion(client, cid, token))
+
+
+@pytest.fixture
+def short_lived(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings.model_copy(update={"credential_lifetime": 60}))
+    with TestClient(app, base_url=f"http://{TENANT}") as test_client:
+        yield test_client
+
+
+def test_expired_credential_gets_the_same_401(short_lived: TestClient) -> None:
+    admin = bearer(token_with_secret(short_lived, ADMIN_ID, ADMIN_SECRET))
+    credential = mint(short_lived, admin, create_bridge(short_lived, admin)["id"])
+    cid, secret = credential["clientId"], credential["clientSecret"]
+    advance_clock(short_lived, 61)
+    _invalid_client(token_response(short_lived, secret_form(cid, secret)))
+    _invalid_client(token_with_assertion(short_lived, cid, go_assertion(cid, secret)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,16 +14,20 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from starlette.testclient import TestClient
 
+from app.config import Settings
+from app.main import create_app
 from app.security import SECRET_PREFIX, b64url_decode
 from tests.api.common import (
     BRIDGES,
+    advance_clock,
     create_bridge,
     introspect,
     list_credentials,
     mint,
     token_with_secret,
 )
-from tests.c1 import TENANT, secret_form
+from tests.c1 import ADMIN_ID, TENANT, bearer, secret_form
+from tests.conftest import ADMIN_SECRET
 from tests.openapi_contract import check
 
 Admin = dict[str, str]
@@ -386,3 +391,47 @@ def test_names_at_the_length_limits_are_accepted(client: TestClient, admin: Admi
     body = {"displayName": "m" * 512, "description": "e" * 4096}
     status, answer = _patch(client, admin, bridge["id"], body)
     assert status == 200 and answer["bridge"]["displayName"] == "m" * 512
+
+
+# --- expiry (virtual clock) ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def short_lived(settings: Settings) -> Iterator[TestClient]:
+    """Credentials that expire after a minute."""
+    app = create_app(settings.model_copy(update={"credential_lifetime": 60}))
+    with TestClient(app, base_url=f"http://{TENANT}") as test_client:
+        yield test_client
+
+
+def test_credential_past_its_lifetime_reads_expired_and_gets_no_token(
+    short_lived: TestClient,
+) -> None:
+    admin = bearer(token_with_secret(short_lived, ADMIN_ID, ADMIN_SECRET))
+    credential = mint(short_lived, admin, create_bridge(short_lived, admin)["id"])
+    cid, secret = credential["clientId"], credential["clientSecret"]
+    lifetime = _time(credential["expiresTime"]) - _time(credential["createdAt"])
+    assert lifetime == timedelta(seconds=60)
+    token = token_with_secret(short_lived, cid, secret)
+    advance_clock(short_lived, 61)
+    (row,) = list_credentials(short_lived, admin, credential["bridgeId"])
+    assert row["credentialStatus"] == "TUNNEL_CREDENTIAL_STATUS_EXPIRED"
+    assert row["revokedAt"] is None
+    refused = short_lived.post("/auth/v1/token", data=secret_form(cid, secret))
+    assert check(refused)["error"] == "invalid_client"
+    assert introspect(short_lived, token).status_code == 401
+
+
+def test_mint_after_expiry_leaves_the_old_credential_expired_not_revoked(
+    short_lived: TestClient,
+) -> None:
+    admin = bearer(token_with_secret(short_lived, ADMIN_ID, ADMIN_SECRET))
+    bridge_id = create_bridge(short_lived, admin)["id"]
+    mint(short_lived, admin, bridge_id)
+    advance_clock(short_lived, 61)
+    admin = bearer(token_with_secret(short_lived, ADMIN_ID, ADMIN_SECRET))
+    new = mint(short_lived, admin, bridge_id)
+    old, current = list_credentials(short_lived, admin, bridge_id)
+    assert old["credentialStatus"] == "TUNNEL_CREDENTIAL_STATUS_EXPIRED"
+    assert current["id"] == new["id"]
+    assert current["credentialStatus"] == "TUNNEL_CREDENTIAL_STATUS_ACTIVE"
