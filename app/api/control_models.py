@@ -31,7 +31,7 @@ def _finite(value: float | None) -> float | None:
 
 
 class ClockChange(_Body):
-    """Applied in this order: jump to `now`, move by `advance`, then freeze or thaw."""
+    """Jump to `now`, move by `advance`, freeze or let run; `now` with `frozen` stops at `now`."""
 
     now: Annotated[datetime | None, AfterValidator(_aware)] = None
     advance: Annotated[float | None, AfterValidator(_finite)] = None

@@ -90,15 +90,18 @@ def _frozen(clock: Clock, frozen: bool) -> Clock:
 def change(
     session: Session, *, when: datetime | None, advance: float | None, frozen: bool | None
 ) -> Clock:
-    """Jump to `when`, move by `advance` seconds (negative goes back), then freeze or let run,
-    each when given, in one locked read-modify-write."""
+    """Jump to `when` and move by `advance` seconds (negative goes back), each when given, on a
+    clock frozen first or let run last as `frozen` says (so `when` and frozen stops exactly at
+    `when`), in one locked read-modify-write."""
     clock = _locked(session)
+    if frozen:
+        clock = _frozen(clock, True)
     if when is not None:
         clock = _at(clock, when)
     if advance is not None:
         clock = _moved(clock, advance)
-    if frozen is not None:
-        clock = _frozen(clock, frozen)
+    if frozen is False:
+        clock = _frozen(clock, False)
     return save(session, clock)
 
 

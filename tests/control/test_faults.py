@@ -1,0 +1,137 @@
+"""Faults: POST/GET/DELETE /_mock/faults, answered before anything changes state."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.c1 import assertion_form, go_assertion
+from tests.control.common import BRIDGES, add_fault, requests, stored
+from tests.openapi_contract import check
+
+OP = "c1.api.iam.v1.TunnelCredentialsService."
+
+
+def test_a_fault_answers_its_status_with_the_c1_error_body_times_times_then_lets_requests_pass(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    add_fault(client, operation="ListBridges", status=503, times=2, retryAfter=7)
+
+    answers = [client.get(BRIDGES, headers=admin) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [503, 503, 200]
+    assert answers[0].json() == {"code": 14, "message": "injected fault", "details": []}
+    assert answers[0].headers["Retry-After"] == "7"
+    assert client.get("/_mock/faults").json() == {"faults": []}
+
+
+def test_a_token_endpoint_fault_answers_the_rfc6749_body_with_its_error(
+    client: TestClient, credential: dict[str, Any]
+) -> None:
+    add_fault(client, operation="token", status=400, error="invalid_grant")
+    add_fault(client, operation="token", status=401)
+    client_id = credential["clientId"]
+    assertion = go_assertion(client_id, credential["clientSecret"])
+
+    first = client.post("/auth/v1/token", data=assertion_form(client_id, assertion))
+    second = client.post("/auth/v1/token", data=assertion_form(client_id, assertion))
+
+    assert (first.status_code, first.json()["error"]) == (400, "invalid_grant")
+    assert (second.status_code, second.json()["error"]) == (401, "invalid_client")
+    assert first.headers["Cache-Control"] == "no-store"
+    # The faulted requests consumed nothing: the same assertion's nonce is still unused.
+    again = client.post("/auth/v1/token", data=assertion_form(client_id, assertion))
+    assert again.status_code == 200
+
+
+def test_a_faulted_mint_creates_nothing(
+    client: TestClient, admin: dict[str, str], credential: dict[str, Any]
+) -> None:
+    add_fault(client, operation=OP + "CreateBridgeCredential", status=500)
+    before = stored(client)
+
+    response = client.post(
+        f"{BRIDGES}/{credential['bridgeId']}/credentials", json={}, headers=admin
+    )
+
+    assert response.status_code == 500
+    assert response.json()["code"] == 13
+    assert stored(client) == before
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, 8), (504, 4), (502, 2), (404, 5)])
+def test_a_fault_carries_the_grpc_code_of_its_status(
+    client: TestClient, admin: dict[str, str], status: int, code: int
+) -> None:
+    add_fault(client, operation="ListBridges", status=status)
+
+    response = client.get(BRIDGES, headers=admin)
+
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert "Retry-After" not in response.headers
+
+
+def test_a_fault_applies_to_its_operation_only(
+    client: TestClient, admin: dict[str, str], bridge: dict[str, Any]
+) -> None:
+    add_fault(client, operation="GetBridge")
+
+    assert client.get(BRIDGES, headers=admin).status_code == 200
+    assert client.get(f"{BRIDGES}/{bridge['id']}", headers=admin).status_code == 503
+    assert client.get(f"{BRIDGES}/{bridge['id']}", headers=admin).status_code == 200
+
+
+def test_a_delayed_fault_answers_after_its_delay(client: TestClient, admin: dict[str, str]) -> None:
+    add_fault(client, operation="ListBridges", delayMs=150)
+
+    assert client.get(BRIDGES, headers=admin).status_code == 503
+
+    [entry] = requests(client, operationId="ListBridges")
+    assert entry["latencyMs"] >= 150  # asyncio.sleep never returns before its delay
+
+
+def test_faults_are_listed_with_what_is_left_and_cleared(client: TestClient) -> None:
+    fault = add_fault(client, operation="Introspect", times=3, delayMs=5, retryAfter=1)
+
+    listed = client.get("/_mock/faults")
+    assert check(listed) == {"faults": [fault]}
+    assert fault["remaining"] == 3 and fault["operation"] == "Introspect"
+
+    assert client.delete("/_mock/faults").status_code == 204
+    assert client.get("/_mock/faults").json() == {"faults": []}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"operation": "CreateBrige"},
+        {"operation": "c1mock.Control.Reset"},
+        {"operation": "token", "status": 302},
+        {"operation": "token", "times": 0},
+        {"operation": "token", "error": 'bad"quote'},
+        {"operation": "token", "delayMs": -1},
+    ],
+)
+def test_a_bad_fault_is_refused(client: TestClient, spec: dict[str, Any]) -> None:
+    response = client.post("/_mock/faults", json=spec)
+
+    assert response.status_code == 400
+    assert check(response)["code"] == 3
+    assert client.get("/_mock/faults").json() == {"faults": []}
+
+
+def test_concurrent_requests_use_a_fault_exactly_times_times(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    add_fault(client, operation="ListBridges", times=5)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(
+            pool.map(lambda _: client.get(BRIDGES, headers=admin).status_code, range(24))
+        )
+
+    assert statuses.count(503) == 5
+    assert statuses.count(200) == 19

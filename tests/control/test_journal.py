@@ -1,0 +1,95 @@
+"""The request journal: GET/DELETE /_mock/requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.c1 import ADMIN_ID, TENANT, assertion_form, bearer, go_assertion, secret_form
+from tests.conftest import ADMIN_SECRET
+from tests.control.common import BRIDGES, requests, rows
+
+OP = "c1.api.iam.v1.TunnelCredentialsService."
+
+
+def test_journal_lists_api_and_token_requests_oldest_first_with_what_identifies_them(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    missing = "2RGdOS94VDferT9e80mdgntl36K"
+    client.get(f"{BRIDGES}/{missing}?pageSize=1", headers=admin)
+    client.get("/healthz")
+    client.get("/_mock/state")
+
+    entries = requests(client)
+
+    assert [
+        (e["method"], e["path"], e["operationId"], e["status"], e["clientId"]) for e in entries
+    ] == [
+        ("POST", "/auth/v1/token", "token", 200, ADMIN_ID),
+        ("GET", f"{BRIDGES}/{missing}", OP + "GetBridge", 404, ADMIN_ID),
+    ]
+    assert all(e["latencyMs"] >= 0 for e in entries)
+    assert entries[0]["id"] < entries[1]["id"]
+
+
+def test_journal_filters_by_full_or_short_operation_id_and_by_status(
+    client: TestClient, admin: dict[str, str], bridge: dict[str, Any]
+) -> None:
+    client.get(f"{BRIDGES}/{bridge['id']}", headers=admin)
+    client.get(f"{BRIDGES}/2RGdOS94VDferT9e80mdgntl36K", headers=admin)
+
+    assert len(requests(client, operationId="GetBridge")) == 2
+    assert len(requests(client, operationId=OP + "GetBridge")) == 2
+    assert [e["status"] for e in requests(client, operationId="GetBridge", status=404)] == [404]
+    assert [e["operationId"] for e in requests(client, operationId="token")] == ["token"]
+    assert requests(client, operationId="Bridge") == []
+
+
+def test_journal_never_holds_a_secret_an_assertion_a_token_or_a_header_value(
+    client: TestClient, admin: dict[str, str], credential: dict[str, Any], settings: Settings
+) -> None:
+    client_id, secret = credential["clientId"], credential["clientSecret"]
+    assertion = go_assertion(client_id, secret)
+    token = client.post("/auth/v1/token", data=assertion_form(client_id, assertion)).json()[
+        "access_token"
+    ]
+    client.post("/auth/v1/token", data=secret_form(client_id, secret))
+    client.post("/auth/v1/token", data=secret_form(secret, secret))  # a confused client
+    client.get(f"/api/v1/auth/introspect?access_token={token}", headers=bearer(token))
+    client.get(f"{BRIDGES}/{secret}", headers=admin)
+    admin_token = admin["Authorization"].split()[1]
+
+    shown = client.get("/_mock/requests").text
+    stored = repr(rows(settings.database_url, "journal_entries"))
+
+    assert len(requests(client)) == 8  # with the fixtures: admin token, bridge, mint
+    for text in (shown, stored):
+        for value in (secret, assertion, token, admin_token, ADMIN_SECRET, "secret-token:"):
+            assert value not in text
+
+
+def test_journal_keeps_only_the_newest_entries_up_to_its_size(settings: Settings) -> None:
+    small = settings.model_copy(update={"journal_size": 3})
+    with TestClient(create_app(small), base_url=f"http://{TENANT}") as client:
+        token = client.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET)).json()[
+            "access_token"
+        ]
+        for size in range(1, 6):
+            client.get(f"{BRIDGES}?pageSize={size}", headers=bearer(token))
+
+        entries = requests(client)
+
+    assert [e["operationId"] for e in entries] == [OP + "ListBridges"] * 3
+    assert len(rows(settings.database_url, "journal_entries")) == 3
+
+
+def test_clearing_the_journal_empties_it(client: TestClient, admin: dict[str, str]) -> None:
+    client.get(BRIDGES, headers=admin)
+
+    response = client.delete("/_mock/requests")
+
+    assert response.status_code == 204
+    assert requests(client) == []
