@@ -9,13 +9,16 @@ PostgreSQL: psycopg 3, READ COMMITTED; writers lock rows with SELECT ... FOR UPD
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.writers import WriterQueue
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE = {"c1mock_write": True}
@@ -72,17 +75,26 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def _sqlite_file(engine: Engine) -> str | None:
+    """The SQLite database file, when there is one (not for :memory: or PostgreSQL)."""
+    name = engine.url.database
+    if not is_sqlite(engine) or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return os.path.abspath(name)
+
+
 class Database:
     """The engine and its session factory: one per process."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.writers = WriterQueue(_sqlite_file(self.engine), timeout=BUSY_TIMEOUT_MS / 1000)
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back if it raises."""
-        with self.sessions() as session:
+        with self.writers.turn() if write else nullcontext(), self.sessions() as session:
             if write:
                 session.connection(execution_options=WRITE)
             try:
