@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +27,7 @@ from benchmarks.load import Result
 RESULTS = Path(__file__).parent / "results"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 WARMUP_SECONDS = 1
 
 
@@ -38,20 +39,33 @@ class Bench:
         self.options = options
 
     def measure(
-        self, url: str, name: str, bodies: list[str], *, content_type: str, **headers: str
+        self,
+        url: str,
+        name: str,
+        bodies: list[str],
+        *,
+        pgid: int,
+        content_type: str,
+        **headers: str,
     ) -> Result:
+        """Warm up, then time; bodies are split between the phases in proportion to their
+        length, so single-use ones are never sent twice."""
         lua = load.script(self.tmp / f"{name}.lua", content_type=content_type, headers=headers)
-        phases = []
-        for phase, seconds in (("warmup", WARMUP_SECONDS), ("timed", self.options.seconds)):
+        split = max(1, len(bodies) * WARMUP_SECONDS // (WARMUP_SECONDS + self.options.seconds))
+        result = None
+        for phase, seconds, part in (
+            ("warmup", WARMUP_SECONDS, bodies[:split]),
+            ("timed", self.options.seconds, bodies[split:]),
+        ):
             path = self.tmp / f"{name}.{phase}.bodies"
-            half = len(bodies) // 2
-            path.write_text("\n".join(bodies[:half] if phase == "warmup" else bodies[half:]))
-            phases.append(
-                load.run(
-                    url, lua=lua, bodies=path, seconds=seconds, connections=self.options.connections
-                )
+            path.write_text("\n".join(part))
+            cpu = load.group_cpu_seconds(pgid)
+            result = load.run(
+                url, lua=lua, bodies=path, seconds=seconds, connections=self.options.connections
             )
-        return phases[-1]
+            cpu = load.group_cpu_seconds(pgid) - cpu
+        assert result is not None
+        return replace(result, cpu_ms=cpu * 1000 / max(1, result.requests))
 
     def c1_mock(self) -> dict[str, Result]:
         options = self.options
@@ -62,44 +76,39 @@ class Bench:
             log_path=self.tmp / "c1-mock.log",
         )
         with server:
+            assert server.proc is not None
             state = servers.prepare(server.url)
-            return self._endpoints(server.url, state)
+            return self._endpoints(server.url, server.proc.pid, state)
 
-    def _endpoints(self, url: str, state: servers.State) -> dict[str, Result]:
+    def _endpoints(self, url: str, pgid: int, state: servers.State) -> dict[str, Result]:
         token_url = f"{url}/auth/v1/token"
         base = {"grant_type": "client_credentials", "client_id": state.client_id}
-        secret_body = urlencode({**base, "client_secret": state.client_secret})
-        results = {
-            "token, client_secret_post": self.measure(
-                token_url, "secret", [secret_body] * 2, content_type=FORM
-            )
-        }
-        # Nonces are single-use: sign more than the faster secret method managed, for both phases.
-        count = (
-            int(results["token, client_secret_post"].rps * (self.options.seconds + 1) * 1.5) + 2000
-        )
+        secret = urlencode({**base, "client_secret": state.client_secret})
+        by_secret = self.measure(token_url, "secret", [secret] * 2, pgid=pgid, content_type=FORM)
+        # Nonces are single-use: sign more than the faster secret method managed in both phases.
+        count = int(by_secret.rps * (self.options.seconds + WARMUP_SECONDS) * 1.5) + 2000
         signed = servers.assertions(state.client_id, state.client_secret, count)
-        jwt_bodies = [_assertion_body(base, assertion) for assertion in signed]
-        results["token, private_key_jwt"] = self.measure(
-            token_url, "jwt", jwt_bodies, content_type=FORM
-        )
+        bodies = [_assertion_body(base, assertion) for assertion in signed]
+        by_jwt = self.measure(token_url, "jwt", bodies, pgid=pgid, content_type=FORM)
         mint_url = f"{url}/api/v1/iam/tunnel/bridges/{state.mint_bridge_id}/credentials"
-        results["CreateBridgeCredential"] = self.measure(
-            mint_url,
-            "mint",
-            ["{}"] * 2,
-            content_type="application/json",
-            Authorization=f"Bearer {state.admin_token}",
+        admin = f"Bearer {state.admin_token}"
+        mint = self.measure(
+            mint_url, "mint", ["{}"] * 2, pgid=pgid, content_type=JSON, Authorization=admin
         )
-        return results
+        return {
+            "token, client_secret_post": by_secret,
+            "token, private_key_jwt": by_jwt,
+            "CreateBridgeCredential": mint,
+        }
 
     def bare(self) -> Result:
         options = self.options
         log = self.tmp / "bare.log"
-        with servers.bare(
-            workers=options.workers, log_level=options.log_level, log_path=log
-        ) as url:
-            return self.measure(f"{url}/bare", "bare", ["{}"] * 2, content_type="application/json")
+        with servers.bare(workers=options.workers, log_level=options.log_level, log_path=log) as (
+            url,
+            pgid,
+        ):
+            return self.measure(f"{url}/bare", "bare", ["{}"] * 2, pgid=pgid, content_type=JSON)
 
     def startup(self) -> dict[str, list[float]]:
         """Seconds from process start to a healthy /healthz: on a new database (migrations from
@@ -148,12 +157,15 @@ def table(data: dict[str, Any], options: argparse.Namespace) -> Iterable[str]:
         f"c1-mock benchmark: {options.workers} workers, {options.connections} connections, "
         f"{options.seconds:g} s per endpoint, wrk, {os.cpu_count()} CPUs"
     )
-    yield f"{'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'errors':>7}"
+    yield (
+        f"{'endpoint':<28} {'req/s':>8} {'vs bare':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'CPU ms/req':>10} {'errors':>7}"
+    )
     for row in data["endpoints"]:
         errors = row["non_2xx"] + row["socket_errors"]
         yield (
-            f"{row['endpoint']:<28} {row['rps']:>8.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
-            f"{row['vs_bare']:>7.0%} {errors:>7}"
+            f"{row['endpoint']:<28} {row['rps']:>8.0f} {row['vs_bare']:>8.0%} "
+            f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['cpu_ms']:>10.2f} {errors:>7}"
         )
     for kind, figures in data["startup_seconds"].items():
         yield (

@@ -37,8 +37,8 @@ def c1_mock(database: Path, *, workers: int, log_level: str, log_path: Path) -> 
 
 
 @contextlib.contextmanager
-def bare(*, workers: int, log_level: str, log_path: Path) -> Iterator[str]:
-    """The baseline app in its own process group; yields its base URL."""
+def bare(*, workers: int, log_level: str, log_path: Path) -> Iterator[tuple[str, int]]:
+    """The baseline app in its own process group; yields its base URL and process group id."""
     port = free_port()
     command = [sys.executable, "-m", "benchmarks.bare_app", "--port", str(port)]
     command += ["--workers", str(workers), "--log-level", log_level]
@@ -49,7 +49,7 @@ def bare(*, workers: int, log_level: str, log_path: Path) -> Iterator[str]:
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_healthy(url, proc)
-            yield url
+            yield url, proc.pid
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(15)
