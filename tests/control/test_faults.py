@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from tests.c1 import assertion_form, go_assertion
+from app.testing import ServerProcess
+from tests.c1 import ADMIN_ID, assertion_form, bearer, go_assertion, secret_form
+from tests.conftest import ADMIN_SECRET
 from tests.control.common import BRIDGES, add_fault, requests, stored
 from tests.openapi_contract import check
 
@@ -135,3 +139,28 @@ def test_concurrent_requests_use_a_fault_exactly_times_times(
 
     assert statuses.count(503) == 5
     assert statuses.count(200) == 19
+
+
+@pytest.mark.process
+def test_workers_of_one_server_use_a_fault_exactly_times_times_and_journal_before_answering(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'c1.db'}",
+        "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
+        "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
+    }
+    server = ServerProcess(env, log_path=tmp_path / "server.log", args=["--workers", "2"])
+    with server, httpx.Client(base_url=server.url, timeout=30) as http:
+        token = http.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET))
+        headers = bearer(token.json()["access_token"])
+        http.post("/_mock/faults", json={"operation": "ListBridges", "times": 5})
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(
+                pool.map(lambda _: http.get(BRIDGES, headers=headers).status_code, range(24))
+            )
+        journal = http.get("/_mock/requests", params={"operationId": "ListBridges"}).json()
+
+    assert statuses.count(503) == 5 and statuses.count(200) == 19
+    assert sorted(e["status"] for e in journal["requests"]) == sorted(statuses)
