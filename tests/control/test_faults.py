@@ -164,3 +164,18 @@ def test_workers_of_one_server_use_a_fault_exactly_times_times_and_journal_befor
 
     assert statuses.count(503) == 5 and statuses.count(200) == 19
     assert sorted(e["status"] for e in journal["requests"]) == sorted(statuses)
+
+
+def test_a_delayed_fault_does_not_hold_the_server_meanwhile(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    add_fault(client, operation="ListBridges", delayMs=3000)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        delayed = pool.submit(client.get, BRIDGES, headers=admin)
+        while client.get("/_mock/faults").json()["faults"]:  # until the request took the fault
+            pass
+        other = client.get(f"{BRIDGES}/2RGdOS94VDferT9e80mdgntl36K", headers=admin)
+        assert not delayed.done()  # answered while the faulted request still sleeps
+        assert other.status_code == 404
+        assert delayed.result().status_code == 503
