@@ -24,3 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m benchmarks.run $(ARGS)
+
+# The reliability figures (README "Reliability"): full-size scenarios on SQLite and PostgreSQL.
+reliability: $(STAMP)
+	$(VENV)/bin/python -m benchmarks.reliability $(ARGS)

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 
 from app.errors import (
     BY_HTTP_STATUS,
@@ -51,10 +52,31 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     return InvalidArgument(message).response()
 
 
+def _allowed_methods(request: Request) -> str:
+    """RFC 9110 15.5.6: a 405 lists every method of the resource (Starlette's names only those
+    of the first route that matched the path)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if (
+            isinstance(route, Route)
+            and route.methods
+            and route.matches(request.scope)[0] != Match.NONE
+        ):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
     if _is_token_endpoint(request) and exc.status_code < 500:
-        return OAuthError("invalid_request", str(exc.detail), status=exc.status_code).response()
+        return OAuthError(
+            "invalid_request",
+            str(exc.detail),
+            status=exc.status_code,
+            headers=dict(exc.headers or {}),
+        ).response()
     cls = BY_HTTP_STATUS.get(exc.status_code)
     if exc.status_code == 404:
         return NotFound("not found").response()

@@ -35,7 +35,11 @@ def _offset(token: str | None) -> int:
         text = b64url_decode(token).decode()
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise InvalidArgument("invalid pageToken") from None
-    if not text.startswith(_PREFIX) or not text[len(_PREFIX) :].isdigit():
+    digits = text[len(_PREFIX) :]
+    # At most 18 digits: a larger OFFSET overflows SQLite's and PostgreSQL's 64-bit integers.
+    if not text.startswith(_PREFIX) or not (digits.isascii() and digits.isdigit()):
+        raise InvalidArgument("invalid pageToken")
+    if len(digits) > 18:
         raise InvalidArgument("invalid pageToken")
     return int(text[len(_PREFIX) :])
 

@@ -65,7 +65,12 @@ def server_env(database_url: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def sandbox(
-    backend: str, workdir: Path, *, workers: int = 2, servers: int = 1
+    backend: str,
+    workdir: Path,
+    *,
+    workers: int = 2,
+    servers: int = 1,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Sandbox]:
     """SQLite: one server with `workers` workers. PostgreSQL: `servers` servers on a database of
     its own (dropped afterwards), started at the same time."""
@@ -73,7 +78,9 @@ def sandbox(
     url = pg.url if pg else f"sqlite:///{workdir / 'c1-mock.db'}"
     procs = [
         ServerProcess(
-            server_env(url), log_path=workdir / f"serve-{i}.log", args=["--workers", str(workers)]
+            {**server_env(url), **(env or {})},
+            log_path=workdir / f"serve-{i}.log",
+            args=["--workers", str(workers)],
         )
         for i in range(servers)
     ]
