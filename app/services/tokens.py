@@ -136,8 +136,8 @@ def issue(
         ok = verify_secret(context, request.client_secret or "", target.secret_hash)
     if record is None or not ok or not clients.is_usable(record, now):
         raise invalid_client()
-    record.last_used_at = now
-    session.flush()
+    if not clients.mark_used(session, record=record, now=now):
+        raise invalid_client()
     token = signer.issue(record.client_id, now=now, lifetime=settings.token_lifetime)
     return {"access_token": token, "token_type": "Bearer", "expires_in": settings.token_lifetime}
 
