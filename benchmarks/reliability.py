@@ -47,6 +47,7 @@ def timing_rows(workdir: Path, samples: int = 300) -> list[str]:
     """Unknown client, wrong secret, right secret: median and p90 of the token endpoint, with the
     guard out of the way (a huge max_failed_auths) so that every attempt is verified."""
     env = {"C1MOCK_MAX_FAILED_AUTHS": "100000000"}
+    workdir.mkdir(exist_ok=True)
     with scenarios.sandbox("sqlite", workdir, workers=1, env=env) as box:
         minted = scenarios.mint_call(box, scenarios.new_bridge(box))().body["credential"]
         wrong, _ = scenarios.new_secret()
