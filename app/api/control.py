@@ -78,10 +78,13 @@ def reset_clock(session: SessionDep) -> dict[str, Any]:
 @router.get("/requests", operation_id=OP + "ListRequests")
 def list_requests(
     session: SessionDep,
+    settings: SettingsDep,
     operation_id: Annotated[str | None, Query(alias="operationId", max_length=128)] = None,
     status: Annotated[int | None, Query(ge=100, le=599)] = None,
 ) -> dict[str, Any]:
-    entries = journal.entries(session, operation=operation_id, status=status)
+    entries = journal.entries(
+        session, keep=settings.journal_size, operation=operation_id, status=status
+    )
     return {"requests": [journal.view(e) for e in entries]}
 
 
