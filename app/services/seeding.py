@@ -25,7 +25,9 @@ from app.errors import InvalidArgument
 from app.models import AdminClient, Bridge, Credential
 from app.schemas import bridge_view, credential_view, timestamp
 from app.services import bridges, clients, credentials
-from app.services.seed_document import SeedBridge, SeedCredential, SeedDocument, check
+from app.services.seed_document import SeedAdmin, SeedBridge, SeedCredential, SeedDocument, check
+
+SEED = "seed"  # AdminClient.source of the admins a seed made: a reset removes them
 
 _cache: dict[tuple[str, int, int], SeedDocument] = {}
 
@@ -84,17 +86,8 @@ def apply(session: Session, *, document: SeedDocument, settings: Settings, now: 
     """Write the document's objects in the caller's transaction (nothing half-applied: a
     conflict with stored objects raises, and the caller rolls back)."""
     seeded = Seeded()
-    for admin in document.admins:
-        seeded.admins.append(
-            clients.save_admin(
-                session,
-                client_id=admin.client_id,
-                secret=admin.client_secret,
-                source="seed",
-                settings=settings,
-                now=now,
-            )
-        )
+    for i, admin in enumerate(document.admins):
+        seeded.admins.append(_ensure_admin(session, admin, i, settings=settings, now=now))
     for i, entry in enumerate(document.bridges):
         bridge = _ensure_bridge(session, entry, now=now)
         seeded.bridges.append(bridge)
@@ -104,6 +97,25 @@ def apply(session: Session, *, document: SeedDocument, settings: Settings, now: 
                 _ensure_credential(session, bridge, cred, where, settings=settings, now=now)
             )
     return seeded
+
+
+def _ensure_admin(
+    session: Session, entry: SeedAdmin, index: int, *, settings: Settings, now: datetime
+) -> AdminClient:
+    existing = session.get(AdminClient, entry.client_id)
+    if existing is not None and existing.source != SEED:
+        # Replacing it would hand the settings' (or the operator's) admin to the next reset.
+        raise InvalidArgument(
+            f"admins[{index}].clientId: the server's own admin client has this id"
+        )
+    return clients.save_admin(
+        session,
+        client_id=entry.client_id,
+        secret=entry.client_secret,
+        source=SEED,
+        settings=settings,
+        now=now,
+    )
 
 
 def _ensure_bridge(session: Session, entry: SeedBridge, *, now: datetime) -> Bridge:

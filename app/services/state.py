@@ -23,11 +23,6 @@ from app.models import (
 from app.schemas import bridge_view, credential_view, timestamp
 from app.services import clock, seeding
 
-# Admin clients a reset removes: those a seed made. The ones from settings and the operator's
-# own (generated at first start, whose secret was printed once, or made with `c1-mock admin
-# create`) stay, or a reset would lock the operator out of the server.
-_RESET_ADMIN_SOURCES = ("seed",)
-
 
 def reset(session: Session, *, settings: Settings) -> None:
     """Back to a fresh server: no bridges, credentials, journal, faults, used nonces or failed
@@ -35,7 +30,10 @@ def reset(session: Session, *, settings: Settings) -> None:
     file applied again. The signing key stays, so tokens issued before still verify."""
     for model in (Credential, Bridge, JournalEntry, Fault, UsedNonce, AuthFailure, ClockState):
         session.execute(delete(model))
-    session.execute(delete(AdminClient).where(AdminClient.source.in_(_RESET_ADMIN_SOURCES)))
+    # Only the admins a seed made: those from settings and the operator's own (generated at
+    # first start, whose secret was printed once, or made by `c1-mock admin create`) stay, or a
+    # reset would lock the operator out.
+    session.execute(delete(AdminClient).where(AdminClient.source == seeding.SEED))
     ids.seed(settings.random_seed)
     if settings.seed_file is not None:
         document = seeding.load_file(settings.seed_file)

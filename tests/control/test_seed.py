@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.security import new_secret
-from tests.c1 import TENANT, assertion_form, bearer, go_assertion, secret_form
+from tests.c1 import ADMIN_ID, TENANT, assertion_form, bearer, go_assertion, secret_form
 from tests.control.common import BRIDGES, state, stored
 from tests.openapi_contract import check
 
@@ -145,6 +145,9 @@ INVALID = [
     (_bad("bridges.0.credentials.1.id", "clever-fox-42195"), "bridges[0].credentials[1].id: "),
     (_bad("bridges.0.colour", "red"), "bridges[0].colour: "),
     (_bad("admins.0.clientId", "ops@acme.conductor.one/tcc"), "admins[0].clientId: "),
+    (_bad("admins.0.clientId", ADMIN_ID), "admins[0].clientId: "),
+    (_bad("bridges.0.credentials.0.id", "Not A Cutename"), "bridges[0].credentials[0].id: "),
+    (_bad("bridges.0.credentials.0.id", 42), "bridges[0].credentials[0].id: "),
     (_bad("bridges", "none"), "bridges: "),
     ("bridges: [unclosed", "document: not valid YAML or JSON"),
     ("- a list", "document: "),
