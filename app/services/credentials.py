@@ -55,20 +55,29 @@ def store(
     now: datetime,
 ) -> Credential:
     """Store a credential with a given id (a new cutename when None), C1-format secret and status,
-    as seeding asks; one with that id is replaced. An ACTIVE one retires the bridge's active
-    credential, as a mint does."""
+    as seeding asks. One with that id is kept as it is when it already has this key and status,
+    and replaced otherwise. An ACTIVE one retires the bridge's active credential, as a mint does."""
     key = decode_secret(secret)
     if key is None:
         raise InvalidArgument("clientSecret: not a C1 client secret")
-    credential = session.get(Credential, credential_id) if credential_id else None
+    public_key = public_key_text(key)
+    existing = session.get(Credential, credential_id) if credential_id else None
+    if existing is not None and (existing.bridge_id, existing.public_key, existing.status) == (
+        bridge_id,
+        public_key,
+        status,
+    ):
+        return existing
     if status == ACTIVE:
         _retire_active(session, bridge_id=bridge_id, now=now)
-    credential = credential or Credential(id=credential_id or ids.cutename())
+        if existing is not None:
+            session.refresh(existing)  # the Core UPDATE may have changed its row
+    credential = existing or Credential(id=credential_id or ids.cutename())
     _fill(
         credential,
         bridge_id=bridge_id,
         secret=secret,
-        public_key=public_key_text(key),
+        public_key=public_key,
         status=status,
         settings=settings,
         now=now,

@@ -96,9 +96,26 @@ def test_seeding_the_same_document_twice_changes_nothing(client: TestClient) -> 
 
     assert _seed(client, doc).status_code == 200
 
-    after = state(client)
-    assert [b["id"] for b in after["bridges"]] == [b["id"] for b in before["bridges"]]
-    assert [c["id"] for c in after["credentials"]] == [c["id"] for c in before["credentials"]]
+    assert stored(client) == before
+
+
+def test_reseeding_a_revoked_credential_as_active_makes_it_the_active_one(
+    client: TestClient,
+) -> None:
+    doc, secrets = _document()
+    _seed(client, doc)
+    bridge = doc["bridges"][0]
+    bridge["credentials"] = [
+        {"id": "clever-fox-42195", "clientSecret": secrets["revoked"], "status": ACTIVE}
+    ]
+
+    assert _seed(client, doc).status_code == 200
+
+    statuses = {c["id"]: c["credentialStatus"] for c in state(client)["credentials"]}
+    assert statuses == {"clever-fox-42195": ACTIVE, "brave-owl-00001": REVOKED}
+    client_id = f"clever-fox-42195@{TENANT}/tcc"
+    token = client.post("/auth/v1/token", data=secret_form(client_id, secrets["revoked"]))
+    assert token.status_code == 200
 
 
 def test_a_seeded_active_credential_retires_the_active_one_of_its_bridge(
