@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from app.models import ACTIVE, EXPIRED, Bridge, Credential
 
@@ -100,6 +100,16 @@ class UpdateBridgeRequest(_Input):
     display_name: DisplayName | None = _field("displayName", "display_name", default=None)
     description: Description | None = _field("description", "description", default=None)
     update_mask: StrictStr | None = _field("updateMask", "update_mask", default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null_strings(cls, data: Any) -> Any:
+        """displayName and description are strings in openapi.yaml (C1's spec): null is refused."""
+        if isinstance(data, dict):
+            for name in ("displayName", "display_name", "description"):
+                if name in data and data[name] is None:
+                    raise ValueError(f"{name} must be a string")
+        return data
 
 
 class EmptyRequest(_Input):

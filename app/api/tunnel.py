@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.api.deps import AdminPrincipal, NowDep, SessionDep, SettingsDep
-from app.errors import NO_STORE
+from app.errors import NO_STORE, InvalidArgument
 from app.schemas import (
     CreateBridgeRequest,
     EmptyRequest,
@@ -19,7 +19,17 @@ from app.schemas import (
 )
 from app.services import bridges, credentials, pages
 
-router = APIRouter(prefix="/api/v1/iam/tunnel", tags=["Tunnel"])
+
+async def refuse_null_body(request: Request) -> None:
+    """A request message is a JSON object (or no body at all); FastAPI would read `null` as no
+    body, which openapi.yaml (C1's spec) does not allow."""
+    if (await request.body()).strip() == b"null":
+        raise InvalidArgument("the request body must be a JSON object")
+
+
+router = APIRouter(
+    prefix="/api/v1/iam/tunnel", tags=["Tunnel"], dependencies=[Depends(refuse_null_body)]
+)
 OP = "c1.api.iam.v1.TunnelCredentialsService."
 
 PageSize = Annotated[int | None, Query(alias="pageSize", ge=0, le=2**31 - 1)]
@@ -56,11 +66,12 @@ def get_bridge(id: str, session: SessionDep, _: AdminPrincipal) -> dict[str, Any
 @router.patch("/bridges/{id}", operation_id=OP + "UpdateBridge")
 def update_bridge(
     id: str,
-    body: Annotated[UpdateBridgeRequest, Body()],
     session: SessionDep,
     now: NowDep,
     _: AdminPrincipal,
+    body: Annotated[UpdateBridgeRequest | None, Body()] = None,
 ) -> dict[str, Any]:
+    body = body or UpdateBridgeRequest()  # no body: an empty message, as grpc-gateway reads it
     bridge = bridges.update(
         session,
         bridge_id=id,
