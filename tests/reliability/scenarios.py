@@ -113,13 +113,21 @@ def new_bridge(box: Sandbox, name: str = "bridge") -> str:
 
 
 def credentials_of(box: Sandbox, bridge_id: str) -> list[dict[str, Any]]:
+    """Every credential of the bridge, following nextPageToken (pages hold at most 1000)."""
+    listed: list[dict[str, Any]] = []
+    page_token = ""
     with box.client() as api:
-        response = api.get(
-            f"{API}/bridges/{bridge_id}/credentials", params={"pageSize": 1000}, headers=box.admin
-        )
-        response.raise_for_status()
-        listed: list[dict[str, Any]] = response.json()["list"]
-        return listed
+        while True:
+            response = api.get(
+                f"{API}/bridges/{bridge_id}/credentials",
+                params={"pageSize": 1000, "pageToken": page_token},
+                headers=box.admin,
+            )
+            response.raise_for_status()
+            listed += response.json()["list"]
+            page_token = response.json()["nextPageToken"]
+            if not page_token:
+                return listed
 
 
 def parallel(calls: list[Callable[[], Any]]) -> list[Any]:
