@@ -188,8 +188,8 @@ def test_database(c1_mock):
 
 def test_loading_the_plugin_imports_neither_the_app_nor_its_libraries() -> None:
     script = (
-        "import sys, app.pytest_plugin; "
-        "print(sorted(m for m in ('app.main', 'sqlalchemy', 'fastapi', 'httpx', 'cryptography') "
+        "import sys, c1_mock_pytest; "
+        "print(sorted(m for m in ('app', 'sqlalchemy', 'fastapi', 'httpx', 'cryptography') "
         "if m in sys.modules))"
     )
 
@@ -198,3 +198,17 @@ def test_loading_the_plugin_imports_neither_the_app_nor_its_libraries() -> None:
     )
 
     assert done.stdout.strip() == "[]"
+
+
+def test_a_project_with_its_own_app_package_keeps_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(**{"app/__init__.py": "OWN = 'the project under test'"})
+    pytester.makepyfile(
+        test_own_app="""
+import app
+
+def test_own_app():
+    assert app.OWN == "the project under test"
+"""
+    )
+
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -108,6 +108,7 @@ def test_build_context_installs_the_server_with_its_migrations(tmp_path: Path) -
     names = zipfile.ZipFile(wheel).namelist()
     assert "app/cli.py" in names and "app/tls.py" in names
     assert "migrations/env.py" in names
+    assert "c1_mock_pytest/__init__.py" in names
     assert any(re.fullmatch(r"migrations/versions/.+_initial_schema\.py", n) for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "c1-mock = app.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

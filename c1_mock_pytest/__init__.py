@@ -7,7 +7,8 @@ a socket. Both are `app.mock_client.C1Mock` objects. Override the session fixtur
 `c1_mock_settings` to change settings (names as in C1MOCK_*, lower case, without the prefix).
 
 This module loads in every pytest run of every project that installs c1-mock, so it imports
-nothing heavy at the top: the app is imported inside the fixtures.
+nothing heavy at the top, and nothing of the package `app` (which would shadow a project's own
+`app` package in sys.modules): the app is imported inside the fixtures, when a test uses them.
 """
 
 from __future__ import annotations
