@@ -37,10 +37,12 @@ def make_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() != "sqlite":
         # lock_timeout: like SQLite's busy timeout, a writer waits this long for a row lock and
         # then fails (LockNotAvailable -> 503 with Retry-After) instead of holding a worker forever.
+        # At most 10 connections a process: two servers of 4 workers stay under PostgreSQL's
+        # default max_connections (100), so a burst waits for the pool instead of being refused.
         return create_engine(
             url,
-            pool_size=10,
-            max_overflow=20,
+            pool_size=5,
+            max_overflow=5,
             pool_pre_ping=True,
             connect_args={"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"},
         )
