@@ -19,7 +19,8 @@ def timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    # RFC 3339 years have four digits; strftime's %Y drops the leading zeros of years before 1000.
+    text = f"{value.year:04d}-{value:%m-%dT%H:%M:%S}"
     micros = value.microsecond
     if micros:
         text += f".{micros // 1000:03d}" if micros % 1000 == 0 else f".{micros:06d}"
@@ -86,9 +87,19 @@ class _Input(BaseModel):
 
 
 # No NUL: PostgreSQL text cannot hold it, and the backends must answer alike (400 on both).
-_NO_NUL = r"^[^\x00]*$"
-DisplayName = Annotated[StrictStr, Field(max_length=512, pattern=_NO_NUL)]
-Description = Annotated[StrictStr, Field(max_length=4096, pattern=_NO_NUL)]
+NO_NUL = r"^[^\x00]*$"
+
+
+def not_null(value: object) -> object:
+    """A BeforeValidator for optional fields that openapi.yaml does not make nullable: it runs on
+    given values only, so a field may be left out but not sent as null."""
+    if value is None:
+        raise ValueError("must not be null (leave it out instead)")
+    return value
+
+
+DisplayName = Annotated[StrictStr, Field(max_length=512, pattern=NO_NUL)]
+Description = Annotated[StrictStr, Field(max_length=4096, pattern=NO_NUL)]
 
 
 class CreateBridgeRequest(_Input):

@@ -13,6 +13,7 @@ import yaml
 from fastapi.routing import APIRoute, iter_route_contexts
 from openapi_spec_validator import validate
 
+from app.api.fault_injection import operations
 from app.config import Settings
 from app.main import create_app
 from tests.c1 import ADMIN_ID
@@ -121,3 +122,9 @@ def test_every_c1_operation_documents_its_error_body() -> None:
     for path, method, _ in _reference_operations():
         responses = spec()["paths"][path][method]["responses"]
         assert {"401", "429", "503"} <= responses.keys(), (path, method)
+
+
+def test_a_faults_documented_operations_are_the_ones_the_app_answers_faults_for() -> None:
+    schema = spec()["components"]["schemas"]["c1mock.FaultSpec"]["properties"]["operation"]
+    assert set(schema["enum"]) == operations()
+    assert len(schema["enum"]) == len(set(schema["enum"]))

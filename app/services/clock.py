@@ -14,8 +14,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.errors import InvalidArgument
 from app.models import ClockState
 from app.schemas import timestamp
+
+# Where the clock may go: every lifetime the server adds to it (tokens, credentials) stays inside
+# datetime's range, and RFC 3339 years keep four digits.
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def real_now() -> datetime:
@@ -98,17 +104,30 @@ def change(
 ) -> Clock:
     """Jump to `when` and move by `advance` seconds (negative goes back), each when given, on a
     clock frozen first or let run last as `frozen` says (so `when` and frozen stops exactly at
-    `when`), in one locked read-modify-write."""
-    clock = _locked(session)
-    if frozen:
-        clock = _frozen(clock, True)
-    if when is not None:
-        clock = _at(clock, when)
-    if advance is not None:
-        clock = _moved(clock, advance)
-    if frozen is False:
-        clock = _frozen(clock, False)
+    `when`), in one locked read-modify-write. A clock that would leave EARLIEST..LATEST is
+    InvalidArgument, and stays as it was."""
+    clock = _changed(_locked(session), when=when, advance=advance, frozen=frozen)
+    if clock is None:
+        raise InvalidArgument("the clock stays between the years 1000 and 8999")
     return save(session, clock)
+
+
+def _changed(
+    clock: Clock, *, when: datetime | None, advance: float | None, frozen: bool | None
+) -> Clock | None:
+    """The clock after the change, or None when it would leave EARLIEST..LATEST."""
+    try:
+        if frozen:
+            clock = _frozen(clock, True)
+        if when is not None:
+            clock = _at(clock, when)
+        if advance is not None:
+            clock = _moved(clock, advance)
+        if frozen is False:
+            clock = _frozen(clock, False)
+        return clock if EARLIEST <= clock.now() < LATEST else None
+    except OverflowError:  # past datetime's own range (years 1 to 9999)
+        return None
 
 
 def real_time(session: Session) -> Clock:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 
 from app import ids
 from app.errors import InvalidArgument
 from app.models import ACTIVE, EXPIRED, REVOKED
+from app.schemas import NO_NUL, not_null
 from app.security import decode_secret, public_key_text
 
 
@@ -31,21 +32,34 @@ def _c1_secret(value: str) -> str:
     return value
 
 
+# No space, control character or BOM: spelt out, because JSON Schema's regexes (ECMA 262) and
+# pydantic's (Rust) disagree on what `\s` is (U+0085, U+FEFF).
+_PART = r"[^@/\s\x00-\x20\x7f-\x9f\ufeff]+"
+_ADMIN_ID = rf"^{_PART}@{_PART}/spc$"
+
+
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SeedAdmin(_Entry):
     client_id: Annotated[
-        StrictStr, Field(alias="clientId", max_length=320, pattern=r"^[^@\s/]+@[^@\s/]+/spc$")
+        StrictStr,
+        Field(
+            alias="clientId",
+            max_length=320,
+            pattern=_ADMIN_ID,
+        ),
     ]
     client_secret: Annotated[StrictStr, Field(alias="clientSecret", min_length=1, max_length=512)]
 
 
 class SeedCredential(_Entry):
-    id: Annotated[StrictStr | None, Field(max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] = (
-        None
-    )
+    id: Annotated[
+        StrictStr | None,
+        Field(max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+        BeforeValidator(not_null),
+    ] = None
     client_secret: Annotated[StrictStr, Field(alias="clientSecret"), AfterValidator(_c1_secret)]
     status: Literal[ACTIVE, REVOKED, EXPIRED] = ACTIVE  # type: ignore[valid-type]
 
@@ -57,17 +71,25 @@ class SeedCredential(_Entry):
 
 
 class SeedBridge(_Entry):
-    id: Annotated[StrictStr | None, AfterValidator(lambda v: v if v is None else _ksuid(v))] = None
+    id: Annotated[
+        StrictStr | None,
+        BeforeValidator(not_null),
+        AfterValidator(lambda v: v if v is None else _ksuid(v)),
+    ] = None
     display_name: Annotated[
-        StrictStr, Field(alias="displayName", max_length=512), AfterValidator(_not_blank)
+        StrictStr,
+        Field(alias="displayName", max_length=512, pattern=NO_NUL),
+        AfterValidator(_not_blank),
     ]
-    description: Annotated[StrictStr, Field(max_length=4096)] = ""
+    description: Annotated[StrictStr, Field(max_length=4096, pattern=NO_NUL)] = ""
     credentials: Annotated[list[SeedCredential], Field(max_length=100)] = []
 
 
 class SeedDocument(_Entry):
     admins: Annotated[list[SeedAdmin], Field(max_length=100)] = []
-    bridges: Annotated[list[SeedBridge], Field(max_length=10_000)] = []
+    # 1000: a document one bridge over the limit still fits in a request body (max_body_size),
+    # so it is refused for what it says (400), not for its size (413).
+    bridges: Annotated[list[SeedBridge], Field(max_length=1000)] = []
 
 
 def check(document: SeedDocument) -> None:

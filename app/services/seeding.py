@@ -10,6 +10,7 @@ Messages never quote a value: a document carries secrets.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,22 +43,34 @@ class Seeded:
 
 
 def parse(text: str | bytes) -> SeedDocument:
-    """The checked document, or InvalidArgument naming the offending entry. JSON is YAML."""
+    """The checked document, or InvalidArgument naming the offending entry. No document at all
+    (empty, or only comments) is the empty one; `null` is not a document."""
     try:
-        data: Any = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        data = _load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise InvalidArgument(f"document: not valid YAML or JSON: {problem}{where}") from None
-    if data is None:
-        data = {}
     try:
         document = SeedDocument.model_validate(data)
     except ValidationError as exc:
         raise InvalidArgument(_describe(exc)) from None
     check(document)
     return document
+
+
+def _load(text: str | bytes) -> Any:
+    # JSON first: JSON is YAML, but PyYAML refuses the escaped surrogate pairs JSON writes for
+    # characters beyond U+FFFF.
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    documents = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    if len(documents) > 1:
+        raise InvalidArgument("document: one YAML document, not several")
+    return documents[0] if documents else {}
 
 
 def load_file(path: Path) -> SeedDocument:

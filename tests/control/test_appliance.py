@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.control.common import BRIDGES, set_clock, stored
@@ -100,3 +101,31 @@ def test_an_unknown_appliance_status_is_400(client: TestClient, bridge: dict[str
 
     assert response.status_code == 400
     assert check(response)["code"] == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": CONNECTED, "announcedServices": [{"port": 80}]},
+        {"status": CONNECTED, "announcedServices": None},
+        {"status": CONNECTED, "announcedServices": [{"name": "web", "port": "80"}]},
+        {"status": CONNECTED, "lastSeenAt": 1893456000},
+    ],
+)
+def test_an_appliance_body_openapi_yaml_refuses_is_400(
+    client: TestClient, bridge: dict[str, Any], body: dict[str, Any]
+) -> None:
+    response = _put(client, bridge["id"], body)
+
+    assert response.status_code == 400
+    assert check(response)["code"] == 3
+
+
+def test_a_last_seen_before_the_year_1000_keeps_four_digits(
+    client: TestClient, bridge: dict[str, Any]
+) -> None:
+    body = {"status": CONNECTED, "lastSeenAt": "0900-01-01T00:00:00Z"}
+
+    response = _put(client, bridge["id"], body)
+
+    assert check(response)["lastSeenAt"] == "0900-01-01T00:00:00Z"

@@ -75,6 +75,13 @@ def test_delete_returns_the_clock_to_real_time(client: TestClient) -> None:
         {"advance": "1e400"},
         {"advance": 1e12},
         {"speed": 2},
+        {"frozen": None},
+        {"frozen": "true"},
+        {"advance": True},
+        {"now": 1893456000},
+        {"now": "0001-01-01T00:00:00+01:00"},
+        {"now": "0999-12-31T23:59:59Z", "frozen": True},
+        {"now": "8999-12-31T00:00:00Z", "advance": 86400},
     ],
 )
 def test_a_bad_clock_change_is_400_and_changes_nothing(client: TestClient, body: Any) -> None:

@@ -117,6 +117,8 @@ def test_faults_are_listed_with_what_is_left_and_cleared(client: TestClient) -> 
         {"operation": "token", "times": 0},
         {"operation": "token", "error": 'bad"quote'},
         {"operation": "token", "delayMs": -1},
+        {"operation": "token", "status": "503"},
+        {"operation": "token", "times": True},
     ],
 )
 def test_a_bad_fault_is_refused(client: TestClient, spec: dict[str, Any]) -> None:

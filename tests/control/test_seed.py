@@ -168,6 +168,8 @@ INVALID = [
     (_bad("bridges", "none"), "bridges: "),
     ("bridges: [unclosed", "document: not valid YAML or JSON"),
     ("- a list", "document: "),
+    ("null", "document: "),
+    (_bad("bridges.0.id", None), "bridges[0].id: "),
 ]
 
 
