@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,10 +128,18 @@ def settings(database_url: str) -> Settings:
     )
 
 
+@contextmanager
+def in_process(settings: Settings, **changes: Any) -> Iterator[TestClient]:
+    """The app with `changes` to its settings, over Starlette's TestClient (no socket), with the
+    host name of the tenant."""
+    app = create_app(settings.model_copy(update=changes))
+    with TestClient(app, base_url=f"http://{TENANT}") as test_client:
+        yield test_client
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    """The app over Starlette's TestClient (no socket), with the host name of the tenant."""
-    with TestClient(create_app(settings), base_url=f"http://{TENANT}") as test_client:
+    with in_process(settings) as test_client:
         yield test_client
 
 

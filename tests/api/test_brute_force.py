@@ -12,9 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
 from app.security import new_secret
-from tests.c1 import TENANT, assertion_form, bearer, go_assertion, secret_form
+from tests.c1 import assertion_form, bearer, go_assertion, secret_form
+from tests.conftest import in_process
 
 WRONG, _ = new_secret()
 
@@ -118,8 +118,7 @@ def test_refused_attempts_keep_returning_429_without_extending_past_the_window(
 
 @pytest.fixture
 def short_window_client(settings: Settings) -> Iterator[TestClient]:
-    quick = settings.model_copy(update={"max_failed_auths": 3, "failed_auth_window": 1})
-    with TestClient(create_app(quick), base_url=f"http://{TENANT}") as test_client:
+    with in_process(settings, max_failed_auths=3, failed_auth_window=1) as test_client:
         yield test_client
 
 

@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from starlette.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
 from app.security import b64url, decode_secret
 from tests.api.common import (
     BRIDGES,
@@ -42,7 +41,7 @@ from tests.c1 import (
     secret_form,
     ts_assertion,
 )
-from tests.conftest import ADMIN_SECRET
+from tests.conftest import ADMIN_SECRET, in_process
 from tests.openapi_contract import check
 
 Credential = dict[str, Any]
@@ -243,8 +242,7 @@ def test_assertion_without_nonce_or_jti_is_refused(
 @pytest.fixture
 def lenient(settings: Settings) -> Iterator[TestClient]:
     """Without the brute-force guard getting in the way of many failures at once."""
-    app = create_app(settings.model_copy(update={"max_failed_auths": 1000}))
-    with TestClient(app, base_url=f"http://{TENANT}") as test_client:
+    with in_process(settings, max_failed_auths=1000) as test_client:
         yield test_client
 
 
@@ -501,8 +499,7 @@ def test_successful_use_sets_last_used_at(
 
 @pytest.fixture
 def short_tokens(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update={"token_lifetime": 120}))
-    with TestClient(app, base_url=f"http://{TENANT}") as test_client:
+    with in_process(settings, token_lifetime=120) as test_client:
         yield test_client
 
 
@@ -535,8 +532,7 @@ def test_access_token_is_not_accepted_as_a_client_assertion(
 
 @pytest.fixture
 def short_lived(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update={"credential_lifetime": 60}))
-    with TestClient(app, base_url=f"http://{TENANT}") as test_client:
+    with in_process(settings, credential_lifetime=60) as test_client:
         yield test_client
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import create_engine, inspect, text
 from starlette.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
 from app.security import SECRET_PREFIX, b64url_decode
 from tests.api.common import (
     BRIDGES,
@@ -27,7 +26,7 @@ from tests.api.common import (
     token_with_secret,
 )
 from tests.c1 import ADMIN_ID, TENANT, bearer, secret_form
-from tests.conftest import ADMIN_SECRET
+from tests.conftest import ADMIN_SECRET, in_process
 from tests.openapi_contract import check
 
 Admin = dict[str, str]
@@ -387,8 +386,7 @@ def test_names_at_the_length_limits_are_accepted(client: TestClient, admin: Admi
 @pytest.fixture
 def short_lived(settings: Settings) -> Iterator[TestClient]:
     """Credentials that expire after a minute."""
-    app = create_app(settings.model_copy(update={"credential_lifetime": 60}))
-    with TestClient(app, base_url=f"http://{TENANT}") as test_client:
+    with in_process(settings, credential_lifetime=60) as test_client:
         yield test_client
 
 

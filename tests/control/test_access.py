@@ -11,10 +11,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
 from app.testing import ServerProcess
-from tests.c1 import ADMIN_ID, TENANT, bearer, secret_form
-from tests.conftest import ADMIN_SECRET
+from tests.c1 import ADMIN_ID, bearer, secret_form
+from tests.conftest import ADMIN_SECRET, in_process
 from tests.control.common import BRIDGES, rows
 from tests.openapi_contract import spec
 
@@ -28,9 +27,7 @@ CALLS = [
 
 
 def _app(settings: Settings, **update: object) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(settings.model_copy(update=update)), base_url=f"http://{TENANT}"
-    ) as client:
+    with in_process(settings, **update) as client:
         yield client
 
 

@@ -7,9 +7,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
-from tests.c1 import ADMIN_ID, TENANT, assertion_form, bearer, go_assertion, secret_form
-from tests.conftest import ADMIN_SECRET
+from tests.c1 import ADMIN_ID, assertion_form, bearer, go_assertion, secret_form
+from tests.conftest import ADMIN_SECRET, in_process
 from tests.control.common import BRIDGES, requests, rows
 
 OP = "c1.api.iam.v1.TunnelCredentialsService."
@@ -72,9 +71,8 @@ def test_journal_never_holds_a_secret_an_assertion_a_token_or_a_header_value(
 
 
 def test_journal_keeps_only_the_newest_entries_up_to_its_size(settings: Settings) -> None:
-    small = settings.model_copy(update={"journal_size": 3})
     paths = [f"{BRIDGES}/2RGdOS94VDferT9e80mdgn{i:05d}" for i in range(40)]
-    with TestClient(create_app(small), base_url=f"http://{TENANT}") as client:
+    with in_process(settings, journal_size=3) as client:
         token = client.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET)).json()[
             "access_token"
         ]

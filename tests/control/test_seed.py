@@ -13,9 +13,9 @@ import yaml
 from starlette.testclient import TestClient
 
 from app.config import Settings
-from app.main import create_app
 from app.security import new_secret
 from tests.c1 import ADMIN_ID, TENANT, assertion_form, bearer, go_assertion, secret_form
+from tests.conftest import in_process
 from tests.control.common import BRIDGES, state, stored
 from tests.openapi_contract import check
 
@@ -235,9 +235,7 @@ def test_the_seed_file_is_applied_at_start_and_again_on_reset(
 ) -> None:
     seed = tmp_path / "seed.yaml"
     seed.write_text(yaml.safe_dump({"bridges": [{"id": BRIDGE_ID, "displayName": "seeded"}]}))
-    with TestClient(
-        create_app(settings.model_copy(update={"seed_file": seed})), base_url=f"http://{TENANT}"
-    ) as client:
+    with in_process(settings, seed_file=seed) as client:
         assert [b["id"] for b in state(client)["bridges"]] == [BRIDGE_ID]
         created = client.post(
             BRIDGES, json={"displayName": "made by a test"}, headers=bearer(admin_token)
