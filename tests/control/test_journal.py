@@ -93,3 +93,13 @@ def test_clearing_the_journal_empties_it(client: TestClient, admin: dict[str, st
 
     assert response.status_code == 204
     assert requests(client) == []
+
+
+def test_a_hostile_client_id_is_journaled_cut_to_its_column(client: TestClient) -> None:
+    huge = "x" * 10_000 + "@acme.conductor.one/tcc"
+
+    assert client.post("/auth/v1/token", data=secret_form(huge, "nope")).status_code == 401
+
+    (entry,) = requests(client)
+    assert (entry["operationId"], entry["status"]) == ("token", 401)
+    assert entry["clientId"] == huge[:320]
