@@ -144,6 +144,13 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def short_lived(settings: Settings) -> Iterator[TestClient]:
+    """The app with credentials that expire after a minute (the virtual clock passes it)."""
+    with in_process(settings, credential_lifetime=60) as test_client:
+        yield test_client
+
+
+@pytest.fixture
 def admin_token(client: TestClient) -> str:
     response = client.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET))
     assert response.status_code == 200, response.text

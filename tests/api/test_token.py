@@ -530,12 +530,6 @@ def test_access_token_is_not_accepted_as_a_client_assertion(
     _invalid_client(token_with_assertion(client, cid, token))
 
 
-@pytest.fixture
-def short_lived(settings: Settings) -> Iterator[TestClient]:
-    with in_process(settings, credential_lifetime=60) as test_client:
-        yield test_client
-
-
 def test_expired_credential_gets_the_same_401(short_lived: TestClient) -> None:
     admin = bearer(token_with_secret(short_lived, ADMIN_ID, ADMIN_SECRET))
     credential = mint(short_lived, admin, create_bridge(short_lived, admin)["id"])

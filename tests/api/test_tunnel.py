@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from starlette.testclient import TestClient
 
-from app.config import Settings
 from app.security import SECRET_PREFIX, b64url_decode
 from tests.api.common import (
     BRIDGES,
@@ -26,7 +24,7 @@ from tests.api.common import (
     token_with_secret,
 )
 from tests.c1 import ADMIN_ID, TENANT, bearer, secret_form
-from tests.conftest import ADMIN_SECRET, in_process
+from tests.conftest import ADMIN_SECRET
 from tests.openapi_contract import check
 
 Admin = dict[str, str]
@@ -381,13 +379,6 @@ def test_names_at_the_length_limits_are_accepted(client: TestClient, admin: Admi
 
 
 # --- expiry (virtual clock) ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def short_lived(settings: Settings) -> Iterator[TestClient]:
-    """Credentials that expire after a minute."""
-    with in_process(settings, credential_lifetime=60) as test_client:
-        yield test_client
 
 
 def test_credential_past_its_lifetime_reads_expired_and_gets_no_token(
