@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import AliasChoices
 
 from app.api.deps import AdminPrincipal, NowDep, SessionDep, SettingsDep
 from app.errors import NO_STORE, InvalidArgument
@@ -32,8 +33,13 @@ router = APIRouter(
 )
 OP = "c1.api.iam.v1.TunnelCredentialsService."
 
-PageSize = Annotated[int | None, Query(alias="pageSize", ge=0, le=2**31 - 1)]
-PageToken = Annotated[str | None, Query(alias="pageToken", max_length=1024)]
+# Query parameters by their JSON names or their proto names, as grpc-gateway takes them.
+PageSize = Annotated[
+    int | None, Query(validation_alias=AliasChoices("pageSize", "page_size"), ge=0, le=2**31 - 1)
+]
+PageToken = Annotated[
+    str | None, Query(validation_alias=AliasChoices("pageToken", "page_token"), max_length=1024)
+]
 Empty = Annotated[EmptyRequest | None, Body()]
 
 

@@ -256,6 +256,16 @@ def test_list_bridges_pages_through_every_bridge_once(client: TestClient, admin:
     assert (seen, pages) == (made, 3)
 
 
+def test_list_takes_page_parameters_by_their_proto_names_too(
+    client: TestClient, admin: Admin
+) -> None:
+    made = [create_bridge(client, admin, f"b{i}")["id"] for i in range(3)]
+    first = _page(client, admin, BRIDGES, page_size=2)
+    rest = _page(client, admin, BRIDGES, page_size=2, page_token=first["nextPageToken"])
+    assert [b["id"] for b in first["list"] + rest["list"]] == made
+    assert rest["nextPageToken"] == ""
+
+
 def test_list_page_size_defaults_to_100(client: TestClient, admin: Admin) -> None:
     for i in range(101):
         client.post(BRIDGES, json={"displayName": f"b{i}"}, headers=admin)
