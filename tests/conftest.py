@@ -22,6 +22,7 @@ from app.db import Database, normalise_url
 from app.main import create_app
 from app.models import Base
 from app.security import new_secret
+from tests.api.common import create_bridge, mint
 from tests.c1 import ADMIN_ID, TENANT, bearer, secret_form
 
 PG_ENV = "C1MOCK_TEST_DATABASE_URL"
@@ -166,20 +167,10 @@ def admin(admin_token: str) -> dict[str, str]:
 
 @pytest.fixture
 def bridge(client: TestClient, admin: dict[str, str]) -> dict[str, Any]:
-    response = client.post(
-        "/api/v1/iam/tunnel/bridges", json={"displayName": "office"}, headers=admin
-    )
-    assert response.status_code == 200, response.text
-    created: dict[str, Any] = response.json()["bridge"]
-    return created
+    return create_bridge(client, admin, "office")
 
 
 @pytest.fixture
 def credential(client: TestClient, admin: dict[str, str], bridge: dict[str, Any]) -> dict[str, Any]:
     """A freshly minted credential, with its clientSecret."""
-    response = client.post(
-        f"/api/v1/iam/tunnel/bridges/{bridge['id']}/credentials", json={}, headers=admin
-    )
-    assert response.status_code == 200, response.text
-    minted: dict[str, Any] = response.json()["credential"]
-    return minted
+    return mint(client, admin, bridge["id"])

@@ -13,19 +13,11 @@ from starlette.testclient import TestClient
 
 from app.config import Settings
 from app.security import new_secret
+from tests.api.common import create_bridge, mint
 from tests.c1 import assertion_form, bearer, go_assertion, secret_form
 from tests.conftest import in_process
 
 WRONG, _ = new_secret()
-
-
-def _mint(client: TestClient, admin: dict[str, str], bridge: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(
-        f"/api/v1/iam/tunnel/bridges/{bridge['id']}/credentials", json={}, headers=admin
-    )
-    assert response.status_code == 200, response.text
-    minted: dict[str, Any] = response.json()["credential"]
-    return minted
 
 
 def _fail(client: TestClient, client_id: str, times: int) -> None:
@@ -75,10 +67,7 @@ def test_lockout_of_one_client_id_leaves_others_alone(
     client: TestClient, admin: dict[str, str], bridge: dict[str, Any], credential: dict[str, Any]
 ) -> None:
     _fail(client, credential["clientId"], 10)
-    other = client.post(
-        "/api/v1/iam/tunnel/bridges", json={"displayName": "other"}, headers=admin
-    ).json()["bridge"]
-    minted = _mint(client, admin, other)
+    minted = mint(client, admin, create_bridge(client, admin, "other")["id"])
     response = client.post(
         "/auth/v1/token", data=secret_form(minted["clientId"], minted["clientSecret"])
     )
