@@ -1,7 +1,13 @@
 """`make bench`: c1-mock's token endpoint (client_secret_post and private_key_jwt) and
-CreateBridgeCredential against a bare FastAPI endpoint, all served the same way and loaded by the
-same generator, plus the start-up time to a healthy /healthz. Prints a table and writes JSON
-under benchmarks/results/.
+CreateBridgeCredential against two baselines, all served the same way and loaded by the same
+generator with the same connections and durations, plus the start-up time to a healthy /healthz.
+Prints a table and writes JSON under benchmarks/results/.
+
+The baselines: the floor (benchmarks/floor_app.py), a hand-written token endpoint and
+CreateBridgeCredential that do only the work every implementation must do (parse, one SELECT,
+check the secret or bearer token, one SQLite write transaction with its journal row, sign or make
+a secret), which shows how close to the bare endpoint any implementation could come; and a bare
+FastAPI endpoint (benchmarks/bare_app.py). "vs bare" is each row's throughput over the bare one's.
 
 Options: --workers (2), --connections (16), --seconds (5), --startup-runs (5), --log-level.
 """
@@ -16,6 +22,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -82,33 +89,55 @@ class Bench:
 
     def _endpoints(self, url: str, pgid: int, state: servers.State) -> dict[str, Result]:
         token_url = f"{url}/auth/v1/token"
-        base = {"grant_type": "client_credentials", "client_id": state.client_id}
-        secret = urlencode({**base, "client_secret": state.client_secret})
-        by_secret = self.measure(token_url, "secret", [secret] * 2, pgid=pgid, content_type=FORM)
+        by_secret = self._secret_post(token_url, "secret", state, pgid)
         # Nonces are single-use: sign more than the faster secret method managed in both phases.
         count = int(by_secret.rps * (self.options.seconds + WARMUP_SECONDS) * 1.5) + 2000
         signed = servers.assertions(state.client_id, state.client_secret, count)
+        base = {"grant_type": "client_credentials", "client_id": state.client_id}
         bodies = [_assertion_body(base, assertion) for assertion in signed]
         by_jwt = self.measure(token_url, "jwt", bodies, pgid=pgid, content_type=FORM)
         mint_url = f"{url}/api/v1/iam/tunnel/bridges/{state.mint_bridge_id}/credentials"
-        admin = f"Bearer {state.admin_token}"
-        mint = self.measure(
-            mint_url, "mint", ["{}"] * 2, pgid=pgid, content_type=JSON, Authorization=admin
-        )
         return {
             "token, client_secret_post": by_secret,
             "token, private_key_jwt": by_jwt,
-            "CreateBridgeCredential": mint,
+            "CreateBridgeCredential": self._mint(mint_url, "mint", state, pgid),
         }
 
+    def _secret_post(self, url: str, name: str, state: servers.State, pgid: int) -> Result:
+        form = {"grant_type": "client_credentials", "client_id": state.client_id}
+        body = urlencode({**form, "client_secret": state.client_secret})
+        return self.measure(url, name, [body] * 2, pgid=pgid, content_type=FORM)
+
+    def _mint(self, url: str, name: str, state: servers.State, pgid: int) -> Result:
+        admin = f"Bearer {state.admin_token}"
+        return self.measure(
+            url, name, ["{}"] * 2, pgid=pgid, content_type=JSON, Authorization=admin
+        )
+
+    def floor(self) -> dict[str, Result]:
+        """The same two endpoints, doing only what they must (benchmarks/floor_app.py)."""
+        database = ("--database", str(self.tmp / "floor.db"))
+        with self._baseline("floor", extra_args=database) as (url, pgid):
+            state = servers.prepare_floor(url)
+            token = self._secret_post(f"{url}/floor/token", "floor-secret", state, pgid)
+            mint_url = f"{url}/floor/mint/{state.mint_bridge_id}"
+            mint = self._mint(mint_url, "floor-mint", state, pgid)
+        return {"floor: token, client_secret_post": token, "floor: CreateBridgeCredential": mint}
+
     def bare(self) -> Result:
-        options = self.options
-        log = self.tmp / "bare.log"
-        with servers.bare(workers=options.workers, log_level=options.log_level, log_path=log) as (
-            url,
-            pgid,
-        ):
+        with self._baseline("bare") as (url, pgid):
             return self.measure(f"{url}/bare", "bare", ["{}"] * 2, pgid=pgid, content_type=JSON)
+
+    def _baseline(
+        self, name: str, extra_args: tuple[str, ...] = ()
+    ) -> AbstractContextManager[tuple[str, int]]:
+        return servers.baseline(
+            f"benchmarks.{name}_app",
+            workers=self.options.workers,
+            log_level=self.options.log_level,
+            log_path=self.tmp / f"{name}.log",
+            extra_args=extra_args,
+        )
 
     def startup(self) -> dict[str, list[float]]:
         """Seconds from process start to a healthy /healthz, with the default single worker and
@@ -164,14 +193,15 @@ def table(data: dict[str, Any], options: argparse.Namespace) -> Iterable[str]:
         f"c1-mock benchmark: {options.workers} workers, {options.connections} connections, "
         f"{options.seconds:g} s per endpoint, wrk, {os.cpu_count()} CPUs"
     )
+    width = max(len(row["endpoint"]) for row in data["endpoints"])
     yield (
-        f"{'endpoint':<28} {'req/s':>8} {'vs bare':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'endpoint':<{width}} {'req/s':>8} {'vs bare':>8} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'CPU ms/req':>10} {'errors':>7}"
     )
     for row in data["endpoints"]:
         errors = row["non_2xx"] + row["socket_errors"]
         yield (
-            f"{row['endpoint']:<28} {row['rps']:>8.0f} {row['vs_bare']:>8.0%} "
+            f"{row['endpoint']:<{width}} {row['rps']:>8.0f} {row['vs_bare']:>8.0%} "
             f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['cpu_ms']:>10.2f} {errors:>7}"
         )
     for kind, figures in data["startup_seconds"].items():
@@ -196,7 +226,7 @@ def main() -> None:
     load.ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="c1-mock-bench-") as tmp:
         bench = Bench(Path(tmp), options)
-        results = bench.c1_mock()
+        results = bench.c1_mock() | bench.floor()
         results["bare FastAPI endpoint"] = bench.bare()
         startup = bench.startup()
     data = report(results, startup)

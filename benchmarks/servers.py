@@ -1,5 +1,6 @@
-"""The two servers under test: `c1-mock serve` (app.testing.ServerProcess) and the bare baseline,
-each on a free port with the same workers and log level, and the state the benchmark needs."""
+"""The servers under test: `c1-mock serve` (app.testing.ServerProcess) and the baselines (the bare
+endpoint, benchmarks/bare_app.py, and the floor, benchmarks/floor_app.py), each on a free port with
+the same workers and log level, and the state the benchmark needs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,32 +38,35 @@ def c1_mock(database: Path, *, workers: int, log_level: str, log_path: Path) -> 
 
 
 @contextlib.contextmanager
-def bare(*, workers: int, log_level: str, log_path: Path) -> Iterator[tuple[str, int]]:
-    """The baseline app in its own process group; yields its base URL and process group id."""
+def baseline(
+    module: str, *, workers: int, log_level: str, log_path: Path, extra_args: Sequence[str] = ()
+) -> Iterator[tuple[str, int]]:
+    """A baseline app (`python -m module`) in its own process group; yields its base URL and
+    process group id."""
     port = free_port()
-    command = [sys.executable, "-m", "benchmarks.bare_app", "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", log_level]
+    command = [sys.executable, "-m", module, "--port", str(port)]
+    command += ["--workers", str(workers), "--log-level", log_level, *extra_args]
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_healthy(url, proc)
+            _wait_healthy(url, proc, module)
             yield url, proc.pid
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(15)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], module: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{url}/healthz").status_code == 200:
                 return
         time.sleep(0.05)
-    raise RuntimeError("the bare app did not become healthy")
+    raise RuntimeError(f"{module} did not become healthy")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,14 @@ def prepare(url: str) -> State:
         minted["clientSecret"],
         bridge_ids[1],
     )
+
+
+def prepare_floor(url: str) -> State:
+    """The same state from the floor app: one bridge with a client to take tokens for, and
+    another bridge to rotate."""
+    with httpx.Client(base_url=url, timeout=30) as api:
+        token, mint = (api.post("/floor/setup").raise_for_status().json() for _ in range(2))
+    return State(mint["adminToken"], token["clientId"], token["clientSecret"], mint["bridgeId"])
 
 
 def assertions(client_id: str, secret: str, count: int) -> Iterator[str]:
