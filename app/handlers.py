@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Route
 
+from app.api import fault_injection
 from app.errors import (
     BY_HTTP_STATUS,
     Aborted,
@@ -24,6 +25,7 @@ from app.errors import (
     c1_error,
     invalid_request,
 )
+from app.services import faults
 
 log = logging.getLogger("c1mock")
 
@@ -118,6 +120,7 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(OAuthError, oauth_error)
+    app.add_exception_handler(faults.Fired, fault_injection.answer)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(IntegrityError, database_error)

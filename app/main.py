@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from app import handlers, ids
 from app.api import control, health
-from app.api.fault_injection import FAULTY_ROUTERS, inject_fault
+from app.api.fault_injection import FAULTY_ROUTERS
 from app.config import Settings
 from app.db import Database
 from app.journal import Journal
@@ -58,11 +58,11 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
 
 
 def _include_routers(app: FastAPI, settings: Settings) -> None:
-    """The C1 routes answer injected faults first; the control plane only exists when on."""
-    faults = [Depends(inject_fault)] if settings.control else []
+    """The C1 routes (which answer injected faults, app.api.deps.Work); the control plane only
+    exists when on."""
     app.include_router(health.router)
     for router in FAULTY_ROUTERS:
-        app.include_router(router, dependencies=faults)
+        app.include_router(router)
     if settings.control:
         app.include_router(control.router)
 

@@ -1,21 +1,19 @@
-"""The router-level dependency that answers injected faults: it runs before the route's own
-dependencies (before the session opens), so a faulted request changes nothing."""
+"""Injected faults at the API: which routes answer them, and how. The request's unit of work
+(app.api.deps.Work) checks for an armed fault before anything else, so a faulted request changes
+nothing."""
 
 from __future__ import annotations
 
 import asyncio
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from app.api import introspect, token, tunnel
-from app.db import Database
 from app.errors import BY_HTTP_STATUS, ApiError, OAuthError, c1_error
 from app.services import faults
-from app.services.faults import Triggered
 
-# The C1 operations and the token endpoint: routers included with `inject_fault`.
+# The C1 operations and the token endpoint: the routers whose requests answer faults.
 FAULTY_ROUTERS = (token.router, introspect.router, tunnel.router)
 TOKEN_OPERATION = "token"  # noqa: S105  (the token endpoint's operationId)
 # grpc-gateway's mapping for statuses outside BY_HTTP_STATUS: 504 is DEADLINE_EXCEEDED, any
@@ -37,34 +35,21 @@ class InjectedFault(ApiError):
         return c1_error(self.status, code, self.message, headers)
 
 
-def _take(db: Database, operation_id: str) -> Triggered | None:
-    for _ in range(3):  # another worker may use the last request of a fault between the two steps
-        with db.session() as session:
-            fault_id = faults.armed(session, operation_id=operation_id)
-        if fault_id is None:
-            return None
-        with db.session(write=True) as session:
-            triggered = faults.take(session, fault_id=fault_id)
-        if triggered is not None:
-            return triggered
-    return None
-
-
-async def inject_fault(request: Request) -> None:
-    """Answer the next armed fault of this operation, after its delay (which does not hold the
-    worker: asyncio.sleep)."""
-    route = request.scope.get("route")
-    operation_id: str = getattr(route, "operation_id", None) or ""
-    triggered = await run_in_threadpool(_take, request.app.state.db, operation_id)
-    if triggered is None:
-        return
+async def answer(request: Request, exc: Exception) -> Response:
+    """The answer of a request an armed fault took (app.api.deps.Work), after the fault's delay,
+    which does not hold the worker (asyncio.sleep)."""
+    assert isinstance(exc, faults.Fired)
+    triggered = exc.triggered
     if triggered.delay_ms:
         await asyncio.sleep(triggered.delay_ms / 1000)
-    if operation_id != TOKEN_OPERATION:
-        raise InjectedFault(triggered.status, triggered.retry_after)
+    route = request.scope.get("route")
+    if getattr(route, "operation_id", None) != TOKEN_OPERATION:
+        return InjectedFault(triggered.status, triggered.retry_after).response()
     retry = triggered.retry_after
     headers = {} if retry is None else {"Retry-After": str(retry)}
-    raise OAuthError(triggered.error, "injected fault", status=triggered.status, headers=headers)
+    return OAuthError(
+        triggered.error, "injected fault", status=triggered.status, headers=headers
+    ).response()
 
 
 def operations() -> set[str]:

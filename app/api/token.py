@@ -8,13 +8,13 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from app.api.deps import DatabaseDep, SettingsDep, SignerDep
+from app.api.deps import SettingsDep, SignerDep, TokenWork, Unit
 from app.config import Settings
 from app.db import Database
 from app.errors import NO_STORE, OAuthError, invalid_request
 from app.jwts import ASSERTION_TYPE
 from app.services import clock, guard, tokens
-from app.services.tokens import TokenRequest
+from app.services.tokens import Signer, TokenRequest
 
 router = APIRouter(tags=["Auth"])
 
@@ -87,31 +87,37 @@ async def _body(request: Request) -> bytes:
 def token(
     request: Request,
     body: Annotated[bytes, Depends(_body)],
-    db: DatabaseDep,
+    work: TokenWork,
     settings: SettingsDep,
     signer: SignerDep,
 ) -> JSONResponse:
     """RFC 6749 4.4 client credentials grant, with client_secret_post or private_key_jwt."""
+    try:
+        with work.begin() as unit:
+            answer = _grant(unit, request, body, settings=settings, signer=signer)
+    except OAuthError as exc:
+        if exc.status == 401:  # a failed client authentication, so the form was parsed
+            db: Database = request.app.state.db
+            _count_failure(db, client_id=request.state.client_id, settings=settings)
+        raise
+    return JSONResponse(answer, headers=NO_STORE)
+
+
+def _grant(
+    unit: Unit, request: Request, body: bytes, *, settings: Settings, signer: Signer
+) -> dict[str, Any]:
     parsed = parse_token_request(
         body, request.headers.get("content-type", ""), request.headers.get("authorization")
     )
     request.state.client_id = parsed.client_id
-    names = audiences(settings.tenant_domain, request.headers.get("host", ""))
-    try:
-        with db.session(write=True) as session:
-            answer = tokens.issue(
-                session,
-                request=parsed,
-                audiences=names,
-                signer=signer,
-                settings=settings,
-                now=clock.now(session),
-            )
-    except OAuthError as exc:
-        if exc.status == 401:
-            _count_failure(db, client_id=parsed.client_id, settings=settings)
-        raise
-    return JSONResponse(answer, headers=NO_STORE)
+    return tokens.issue(
+        unit.session,
+        request=parsed,
+        audiences=audiences(settings.tenant_domain, request.headers.get("host", "")),
+        signer=signer,
+        settings=settings,
+        now=unit.now,
+    )
 
 
 def _count_failure(db: Database, *, client_id: str, settings: Settings) -> None:
@@ -124,6 +130,6 @@ def _count_failure(db: Database, *, client_id: str, settings: Settings) -> None:
 
 
 @router.get("/auth/v1/jwks", operation_id="jwks")
-def jwks(signer: SignerDep) -> dict[str, Any]:
+async def jwks(signer: SignerDep) -> dict[str, Any]:
     """The public key that signs access tokens (RFC 7517)."""
     return signer.jwks()

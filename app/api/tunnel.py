@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AliasChoices
 
-from app.api.deps import AdminPrincipal, NowDep, SessionDep, SettingsDep
+from app.api.deps import AdminWork, SettingsDep
 from app.errors import NO_STORE, InvalidArgument
 from app.schemas import (
     CreateBridgeRequest,
@@ -44,110 +44,92 @@ Empty = Annotated[EmptyRequest | None, Body()]
 
 
 @router.post("/bridges", operation_id=OP + "CreateBridge")
-def create_bridge(
-    body: Annotated[CreateBridgeRequest, Body()],
-    session: SessionDep,
-    now: NowDep,
-    _: AdminPrincipal,
-) -> dict[str, Any]:
-    bridge = bridges.create(
-        session, display_name=body.display_name, description=body.description, now=now
-    )
-    return {"bridge": bridge_view(bridge)}
+def create_bridge(body: Annotated[CreateBridgeRequest, Body()], work: AdminWork) -> JSONResponse:
+    with work.begin() as unit:
+        bridge = bridges.create(
+            unit.session, display_name=body.display_name, description=body.description, now=unit.now
+        )
+        return JSONResponse({"bridge": bridge_view(bridge)})
 
 
 @router.get("/bridges", operation_id=OP + "ListBridges")
 def list_bridges(
-    session: SessionDep, _: AdminPrincipal, page_size: PageSize = None, page_token: PageToken = None
-) -> dict[str, Any]:
-    page, token = bridges.list_page(session, page_size=page_size, page_token=page_token)
-    return {"list": [bridge_view(b) for b in page], "nextPageToken": token}
+    work: AdminWork, page_size: PageSize = None, page_token: PageToken = None
+) -> JSONResponse:
+    with work.begin() as unit:
+        page, token = bridges.list_page(unit.session, page_size=page_size, page_token=page_token)
+        return JSONResponse({"list": [bridge_view(b) for b in page], "nextPageToken": token})
 
 
 @router.get("/bridges/{id}", operation_id=OP + "GetBridge")
-def get_bridge(id: str, session: SessionDep, _: AdminPrincipal) -> dict[str, Any]:
-    return {"bridge": bridge_view(bridges.get(session, bridge_id=id))}
+def get_bridge(id: str, work: AdminWork) -> JSONResponse:
+    with work.begin() as unit:
+        return JSONResponse({"bridge": bridge_view(bridges.get(unit.session, bridge_id=id))})
 
 
 @router.patch("/bridges/{id}", operation_id=OP + "UpdateBridge")
 def update_bridge(
-    id: str,
-    session: SessionDep,
-    now: NowDep,
-    _: AdminPrincipal,
-    body: Annotated[UpdateBridgeRequest | None, Body()] = None,
-) -> dict[str, Any]:
+    id: str, work: AdminWork, body: Annotated[UpdateBridgeRequest | None, Body()] = None
+) -> JSONResponse:
     body = body or UpdateBridgeRequest()  # no body: an empty message, as grpc-gateway reads it
-    bridge = bridges.update(
-        session,
-        bridge_id=id,
-        display_name=body.display_name,
-        description=body.description,
-        update_mask=body.update_mask,
-        now=now,
-    )
-    return {"bridge": bridge_view(bridge)}
+    with work.begin() as unit:
+        bridge = bridges.update(
+            unit.session,
+            bridge_id=id,
+            display_name=body.display_name,
+            description=body.description,
+            update_mask=body.update_mask,
+            now=unit.now,
+        )
+        return JSONResponse({"bridge": bridge_view(bridge)})
 
 
 @router.delete("/bridges/{id}", operation_id=OP + "DeleteBridge")
-def delete_bridge(
-    id: str, session: SessionDep, _: AdminPrincipal, body: Empty = None
-) -> dict[str, Any]:
-    bridges.delete_bridge(session, bridge_id=id)
-    return {}
+def delete_bridge(id: str, work: AdminWork, body: Empty = None) -> JSONResponse:
+    with work.begin() as unit:
+        bridges.delete_bridge(unit.session, bridge_id=id)
+    return JSONResponse({})
 
 
 @router.post("/bridges/{bridge_id}/credentials", operation_id=OP + "CreateBridgeCredential")
 def create_bridge_credential(
-    bridge_id: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    now: NowDep,
-    _: AdminPrincipal,
-    body: Empty = None,
+    bridge_id: str, work: AdminWork, settings: SettingsDep, body: Empty = None
 ) -> JSONResponse:
-    """Rotate. The session dependency commits before the secret's only copy goes out."""
-    credential, secret = credentials.mint(session, bridge_id=bridge_id, settings=settings, now=now)
-    return JSONResponse({"credential": credential_view(credential, now, secret)}, headers=NO_STORE)
+    """Rotate. The unit of work commits before the secret's only copy goes out."""
+    with work.begin() as unit:
+        credential, secret = credentials.mint(
+            unit.session, bridge_id=bridge_id, settings=settings, now=unit.now
+        )
+        view = credential_view(credential, unit.now, secret)
+    return JSONResponse({"credential": view}, headers=NO_STORE)
 
 
 @router.get("/bridges/{bridge_id}/credentials", operation_id=OP + "ListBridgeCredentials")
 def list_bridge_credentials(
-    bridge_id: str,
-    session: SessionDep,
-    now: NowDep,
-    _: AdminPrincipal,
-    page_size: PageSize = None,
-    page_token: PageToken = None,
-) -> dict[str, Any]:
-    page, token = credentials.list_page(
-        session, bridge_id=bridge_id, page_size=page_size, page_token=page_token
-    )
-    return {"list": [credential_view(c, now) for c in page], "nextPageToken": token}
+    bridge_id: str, work: AdminWork, page_size: PageSize = None, page_token: PageToken = None
+) -> JSONResponse:
+    with work.begin() as unit:
+        page, token = credentials.list_page(
+            unit.session, bridge_id=bridge_id, page_size=page_size, page_token=page_token
+        )
+        views = [credential_view(c, unit.now) for c in page]
+    return JSONResponse({"list": views, "nextPageToken": token})
 
 
 @router.delete("/credentials/{id}", operation_id=OP + "RevokeBridgeCredential")
-def revoke_bridge_credential(
-    id: str,
-    session: SessionDep,
-    now: NowDep,
-    _: AdminPrincipal,
-    body: Empty = None,
-) -> dict[str, Any]:
-    credentials.revoke(session, credential_id=id, now=now)
-    return {}
+def revoke_bridge_credential(id: str, work: AdminWork, body: Empty = None) -> JSONResponse:
+    with work.begin() as unit:
+        credentials.revoke(unit.session, credential_id=id, now=unit.now)
+    return JSONResponse({})
 
 
 @router.get(
     "/bridges/{bridge_id}/announced_services", operation_id=OP + "ListBridgeAnnouncedServices"
 )
 def list_bridge_announced_services(
-    bridge_id: str,
-    session: SessionDep,
-    _: AdminPrincipal,
-    page_size: PageSize = None,
-    page_token: PageToken = None,
-) -> dict[str, Any]:
-    services = bridges.get(session, bridge_id=bridge_id).announced_services or []
+    bridge_id: str, work: AdminWork, page_size: PageSize = None, page_token: PageToken = None
+) -> JSONResponse:
+    with work.begin() as unit:
+        services = bridges.get(unit.session, bridge_id=bridge_id).announced_services or []
     page, token = pages.slice_list(services, size=page_size, token=page_token)
-    return {"list": [service_view(s) for s in page], "nextPageToken": token}
+    return JSONResponse({"list": [service_view(s) for s in page], "nextPageToken": token})

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidArgument
@@ -31,6 +31,14 @@ class Triggered:
     delay_ms: int
     retry_after: int | None
     error: str
+
+
+class Fired(Exception):
+    """A request that an armed fault answers (rendered by app.api.fault_injection)."""
+
+    def __init__(self, triggered: Triggered) -> None:
+        super().__init__("injected fault")
+        self.triggered = triggered
 
 
 def add(
@@ -71,12 +79,21 @@ def clear(session: Session) -> None:
     session.execute(delete(Fault))
 
 
+# Read for every request to a C1 operation: built once, on the table's columns (see guard.py).
+_FAULTS = cast(Table, Fault.__table__).c
+_ARMED = (
+    select(_FAULTS.id)
+    .where(_FAULTS.operation.in_([bindparam("full"), bindparam("last")]), _FAULTS.remaining > 0)
+    .order_by(_FAULTS.id)
+    .limit(1)
+)
+
+
 def armed(session: Session, *, operation_id: str) -> int | None:
     """The id of the oldest fault that matches the operation, or None: a cheap read that lets
     requests without faults skip the write transaction of `take`."""
-    names = {operation_id, operation_id.rsplit(".", 1)[-1]}
-    query = select(Fault.id).where(Fault.operation.in_(names), Fault.remaining > 0)
-    found: int | None = session.scalar(query.order_by(Fault.id).limit(1))
+    names = {"full": operation_id, "last": operation_id.rsplit(".", 1)[-1]}
+    found: int | None = session.scalar(_ARMED, names)
     return found
 
 
