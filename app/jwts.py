@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,7 +83,7 @@ def verified_claims(token: str, key: Ed25519PublicKey) -> dict[str, Any]:
     return claims
 
 
-def _number(claims: dict[str, Any], name: str, *, required: bool) -> float | None:
+def _number(claims: Mapping[str, Any], name: str, *, required: bool) -> float | None:
     value = claims.get(name)
     if value is None and not required:
         return None
@@ -143,7 +144,7 @@ def _replay_keys(header: dict[str, Any], claims: dict[str, Any]) -> list[str]:
 
 
 def check_access_token(
-    header: dict[str, Any], claims: dict[str, Any], *, issuer: str, now: datetime
+    header: Mapping[str, Any], claims: Mapping[str, Any], *, issuer: str, now: datetime
 ) -> str:
     """The client id an access token was issued to; `now` is server (virtual) time."""
     if header.get("typ") != ACCESS_TOKEN_TYPE or claims.get("iss") != issuer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from app import ids
@@ -20,10 +20,23 @@ _MASK_FIELDS = {
 }
 
 
+# Built once (every mint and most API calls read a bridge by id; see guard.py).
+_BY_ID = select(Bridge).where(Bridge.id == bindparam("bridge_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+
+
+_LOCK = select(Bridge.__table__.c.id).where(Bridge.__table__.c.id == bindparam("bridge_id"))
+
+
+def lock(session: Session, *, bridge_id: str) -> None:
+    """Take the bridge's row lock (PostgreSQL FOR UPDATE), or NotFound, without loading it."""
+    if session.scalar(_LOCK.with_for_update(), {"bridge_id": bridge_id}) is None:
+        raise NotFound("bridge not found")
+
+
 def get(session: Session, *, bridge_id: str, lock: bool = False) -> Bridge:
     """The bridge, or NotFound. `lock` takes its row lock (PostgreSQL FOR UPDATE)."""
-    query = select(Bridge).where(Bridge.id == bridge_id)
-    bridge = session.scalar(query.with_for_update() if lock else query)
+    bridge = session.scalar(_BY_ID_LOCKED if lock else _BY_ID, {"bridge_id": bridge_id})
     if bridge is None:
         raise NotFound("bridge not found")
     return bridge
@@ -106,5 +119,5 @@ def update(
 
 def delete_bridge(session: Session, *, bridge_id: str) -> None:
     """Hard-delete the bridge and every credential it owns (ON DELETE CASCADE)."""
-    get(session, bridge_id=bridge_id, lock=True)
+    lock(session, bridge_id=bridge_id)
     session.execute(delete(Bridge).where(Bridge.id == bridge_id))

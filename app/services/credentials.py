@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from app import ids
 from app.config import Settings
 from app.errors import InvalidArgument, NotFound
-from app.models import ACTIVE, EXPIRED, REVOKED, Credential
+from app.models import ACTIVE, EXPIRED, REVOKED, Credential, UTCDateTime
 from app.security import crypt_context, decode_secret, hash_secret, new_secret, public_key_text
 from app.services import bridges, pages
 
@@ -26,7 +26,7 @@ def mint(
     from BEGIN IMMEDIATE), so rotations of one bridge run one after another; the partial unique
     index on ACTIVE credentials is the backstop. The caller commits before answering.
     """
-    bridges.get(session, bridge_id=bridge_id, lock=True)
+    bridges.lock(session, bridge_id=bridge_id)
     _retire_active(session, bridge_id=bridge_id, now=now)
     secret, public_key = new_secret()
     credential = Credential(id=ids.cutename())
@@ -39,8 +39,9 @@ def mint(
         settings=settings,
         now=now,
     )
-    session.add(credential)
-    session.flush()
+    # A Core INSERT: the ORM's flush of the one new row cost as much as the rest of the mint's
+    # statements together (measured for `make bench`). The credential stays out of the session.
+    session.execute(_INSERT, {column.key: getattr(credential, column.key) for column in _COLUMNS})
     return credential, secret
 
 
@@ -112,26 +113,28 @@ def _fill(
         credential.expires_at = now
 
 
-# Every mint runs these two: built once, on Core (ORM bulk UPDATEs built per call cost five
-# times as much, measured for `make bench`).
+# Every mint runs this: built once, on Core (ORM bulk UPDATEs built per call cost five times as
+# much, measured for `make bench`). One statement: a credential past its lifetime is EXPIRED
+# (not revoked), any other REVOKED.
 _TABLE = cast(Table, Credential.__table__)
-_ACTIVE_OF_BRIDGE = (_TABLE.c.bridge_id == bindparam("bridge")) & (_TABLE.c.status == ACTIVE)
-_EXPIRE = (
+_COLUMNS = list(_TABLE.columns)
+_INSERT = insert(_TABLE)
+_NOW = bindparam("now", type_=UTCDateTime)
+_PAST_LIFETIME = _TABLE.c.expires_at <= _NOW
+_RETIRE = (
     update(_TABLE)
-    .where(_ACTIVE_OF_BRIDGE, _TABLE.c.expires_at <= bindparam("now"))
-    .values(status=EXPIRED, updated_at=bindparam("now"))
-)
-_REVOKE = (
-    update(_TABLE)
-    .where(_ACTIVE_OF_BRIDGE)
-    .values(status=REVOKED, revoked_at=bindparam("now"), updated_at=bindparam("now"))
+    .where(_TABLE.c.bridge_id == bindparam("bridge"), _TABLE.c.status == ACTIVE)
+    .values(
+        status=case((_PAST_LIFETIME, EXPIRED), else_=REVOKED),
+        revoked_at=case((_PAST_LIFETIME, _TABLE.c.revoked_at), else_=_NOW),
+        updated_at=_NOW,
+    )
 )
 
 
 def _retire_active(session: Session, *, bridge_id: str, now: datetime) -> None:
     """The bridge's ACTIVE credential becomes REVOKED (EXPIRED if its lifetime had run out)."""
-    session.execute(_EXPIRE, {"bridge": bridge_id, "now": now})
-    session.execute(_REVOKE, {"bridge": bridge_id, "now": now})
+    session.execute(_RETIRE, {"bridge": bridge_id, "now": now})
 
 
 def list_page(

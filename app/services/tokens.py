@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from types import MappingProxyType
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app import ids
@@ -51,6 +53,10 @@ class Signer:
         self.issuer = issuer
         self._key = load_private_key(private_key)
         self._public = self._key.public_key()
+        # Checking the signature cost more than the rest of an API request's checks; a token
+        # seen before is looked up instead (its claims still meet the clock at every request,
+        # and its client the database). A token that fails is not kept.
+        self._verified = lru_cache(maxsize=4096)(self._verify)
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [jwk_of(self._key, self.kid)]}
@@ -70,8 +76,12 @@ class Signer:
         return sign_access_token(self._key, self.kid, claims)
 
     def client_id_of(self, token: str, *, now: datetime) -> str:
-        return check_access_token(
-            read_header(token), verified_claims(token, self._public), issuer=self.issuer, now=now
+        header, claims = self._verified(token)
+        return check_access_token(header, claims, issuer=self.issuer, now=now)
+
+    def _verify(self, token: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        return MappingProxyType(read_header(token)), MappingProxyType(
+            verified_claims(token, self._public)
         )
 
 
@@ -165,21 +175,28 @@ def _assertion_ok(
     )
 
 
+# INSERT ... ON CONFLICT DO NOTHING, built once per dialect: a replay inserts no row. (A plain
+# INSERT needed a SAVEPOINT around it to survive the IntegrityError: two statements more.)
+_NONCES = cast(Table, UsedNonce.__table__)
+_RECORD_NONCE = {
+    "sqlite": sqlite.insert(_NONCES).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(_NONCES).on_conflict_do_nothing(),
+}
+
+
 def _use_once(session: Session, *, client_id: str, keys: list[str], expires: float) -> bool:
     """Record the assertion's nonce/jti; False when one was seen before (a replay). The primary
-    key makes this atomic across workers and replicas."""
+    key makes this atomic across workers and replicas: of two transactions that insert the same
+    key, the second waits for the first and inserts nothing."""
     real_now = datetime.now(UTC)
     if secrets.randbelow(_PURGE_EVERY) == 0:  # now and then, so concurrent purges rarely meet
         session.execute(delete(UsedNonce).where(UsedNonce.expires_at < real_now))
     until = datetime.fromtimestamp(expires, UTC) + timedelta(seconds=60)
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(UsedNonce),
-                [{"client_id": client_id, "value": k, "expires_at": until} for k in keys],
-            )
-    except IntegrityError:
-        return False
+    record = _RECORD_NONCE[session.get_bind().dialect.name]
+    for key in keys:
+        values = {"client_id": client_id, "value": key, "expires_at": until}
+        if cast(CursorResult[Any], session.execute(record, values)).rowcount != 1:
+            return False
     return True
 
 
