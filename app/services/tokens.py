@@ -175,12 +175,13 @@ def _assertion_ok(
     )
 
 
-# INSERT ... ON CONFLICT DO NOTHING, built once per dialect: a replay inserts no row. (A plain
-# INSERT needed a SAVEPOINT around it to survive the IntegrityError: two statements more.)
+# INSERT ... ON CONFLICT DO NOTHING, built once per dialect: a replay inserts no row, which the
+# row count tells (kept for an INSERT only when asked). A plain INSERT needed a SAVEPOINT
+# around it to survive the IntegrityError: two statements more.
 _NONCES = cast(Table, UsedNonce.__table__)
 _RECORD_NONCE = {
-    "sqlite": sqlite.insert(_NONCES).on_conflict_do_nothing(),
-    "postgresql": postgresql.insert(_NONCES).on_conflict_do_nothing(),
+    name: dialect.insert(_NONCES).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 
 
