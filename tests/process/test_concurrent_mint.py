@@ -45,26 +45,32 @@ def server_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
         backend.close()
 
 
-@pytest.fixture
-def server(server_database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+def _serve(database_url: str, tmp_path: Path, workers: int) -> ServerProcess:
     env = {
-        "C1MOCK_DATABASE_URL": server_database_url,
+        "C1MOCK_DATABASE_URL": database_url,
         "C1MOCK_TENANT_DOMAIN": TENANT,
         "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
         "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
         "C1MOCK_LOG_LEVEL": "warning",
     }
-    process = ServerProcess(env, log_path=tmp_path / "serve.log", args=["--workers", str(WORKERS)])
-    with process:
+    return ServerProcess(env, log_path=tmp_path / "serve.log", args=["--workers", str(workers)])
+
+
+@pytest.fixture
+def server(server_database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    with _serve(server_database_url, tmp_path, WORKERS) as process:
         yield process
 
 
-def _mint_concurrently(url: str, admin: dict[str, str], bridge_id: str) -> list[httpx.Response]:
-    """CALLS requests at once, each on its own connection, so the workers race for the bridge."""
-    clients = [httpx.Client(base_url=url, headers=admin, timeout=30.0) for _ in range(CALLS)]
+def _mint_concurrently(
+    url: str, admin: dict[str, str], bridge_id: str, calls: int = CALLS
+) -> list[httpx.Response]:
+    """`calls` requests at once, each on its own connection, so the workers race for the
+    bridge."""
+    clients = [httpx.Client(base_url=url, headers=admin, timeout=30.0) for _ in range(calls)]
     try:
         path = f"/api/v1/iam/tunnel/bridges/{bridge_id}/credentials"
-        with ThreadPoolExecutor(CALLS) as pool:
+        with ThreadPoolExecutor(calls) as pool:
             return list(pool.map(lambda c: c.post(path, json={}), clients))
     finally:
         for client in clients:
@@ -110,3 +116,25 @@ def test_concurrent_mints_on_one_bridge_leave_one_active_credential_and_only_its
             "/auth/v1/token", data=assertion_form(client_id, go_assertion(client_id, secret))
         )
         assert signed.status_code == 200
+
+
+# More than the 40 threads of the thread pool that runs a worker's routes (anyio's default).
+MANY = 64
+
+
+def test_more_concurrent_mints_than_a_worker_has_threads_all_succeed(
+    server_database_url: str, tmp_path: Path
+) -> None:
+    """One worker, MANY mints at once: a request takes the write turn and gives it back within
+    one thread-pool call, so no request waits for a thread that the requests queued for the turn
+    hold (with a session dependency opened in one hop and closed in another, they did: 503s
+    after the 10 s busy timeout)."""
+    with (
+        _serve(server_database_url, tmp_path, workers=1) as process,
+        httpx.Client(base_url=process.url, timeout=30.0) as api,
+    ):
+        answer = api.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET))
+        admin = bearer(answer.json()["access_token"])
+        bridge = api.post("/api/v1/iam/tunnel/bridges", json={"displayName": "many"}, headers=admin)
+        responses = _mint_concurrently(process.url, admin, bridge.json()["bridge"]["id"], MANY)
+        assert [r.status_code for r in responses] == [200] * MANY, process.output()
