@@ -21,7 +21,7 @@ from app.services.tokens import Signer
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
-# The dependencies that touch no database are `async def`: FastAPI runs a plain `def` one in the
+# The dependencies are `async def` and touch no database: FastAPI runs a plain `def` one in the
 # thread pool, and each such hop cost about as much as a bare request (measured for `make bench`).
 
 
@@ -35,37 +35,14 @@ async def get_signer(request: Request) -> Signer:
     return signer
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One unit of work per request, committed before the response is sent (scope="function"):
-    a client never holds a secret whose row failed to commit. Requests that may write start it
-    with the write lock (BEGIN IMMEDIATE on SQLite)."""
-    db: Database = request.app.state.db
-    with db.session(write=request.method not in _READ_METHODS) as session:
-        yield session
-
-
-async def get_database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
 SignerDep = Annotated[Signer, Depends(get_signer)]
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-def get_now(session: SessionDep) -> datetime:
-    return clock.now(session)
-
-
-NowDep = Annotated[datetime, Depends(get_now)]
 
 
 @dataclass(frozen=True)
 class Unit:
-    """What a route works with: the session, the server clock's time, and the caller (None for
-    the token endpoint, whose caller authenticates inside)."""
+    """What a route works with: the session, the server clock's time, and the caller (None where
+    no bearer token is asked for: the token endpoint and the control plane)."""
 
     session: Session
     now: datetime
@@ -73,15 +50,23 @@ class Unit:
 
 
 class Work:
-    """A C1 request's unit of work, which the route (a plain `def`, run in the thread pool) opens
-    itself: one session and one thread-pool hop per request, where dependencies with a session of
-    their own cost three sessions and up to ten hops (measured for `make bench`). In order: the
-    injected fault, if one is armed; the caller; the route's work; the journal entry; commit.
-    A route that raises changes nothing and the journal middleware records its answer."""
+    """A request's unit of work, which the route (a plain `def`, run in the thread pool) opens
+    itself with `with work.begin() as unit:`. One session, committed before the response is
+    built, so a client never holds a secret whose row failed to commit; requests that may write
+    start it with the write lock (BEGIN IMMEDIATE on SQLite). In order: the injected fault, if
+    one is armed (C1 operations and the token endpoint); the caller; the route's work; the
+    journal entry; commit. A route that raises changes nothing, and the journal middleware
+    records its answer.
 
-    def __init__(self, request: Request, *, caller: str | None) -> None:
+    One session and one thread-pool hop per request, taking the write turn and giving it back in
+    that one hop: dependencies with sessions of their own had cost three sessions and up to ten
+    hops (2.5 times the CPU, `make bench`), and requests queued for the turn could hold every
+    thread the holder needed to finish."""
+
+    def __init__(self, request: Request, *, caller: str | None, answers_faults: bool) -> None:
         self._request = request
         self._caller = caller  # ADMIN, ANY_CALLER or None (no bearer token)
+        self._answers_faults = answers_faults
         self._db: Database = request.app.state.db
 
     @contextmanager
@@ -109,7 +94,7 @@ class Work:
 
     def _armed_fault(self, session: Session) -> int | None:
         settings: Settings = self._request.app.state.settings
-        if not settings.control:
+        if not (self._answers_faults and settings.control):
             return None
         route = self._request.scope.get("route")
         return faults.armed(session, operation_id=getattr(route, "operation_id", None) or "")
@@ -139,17 +124,22 @@ ANY_CALLER = "any"
 
 
 async def _token_work(request: Request) -> Work:
-    return Work(request, caller=None)
+    return Work(request, caller=None, answers_faults=True)
 
 
 async def _admin_work(request: Request) -> Work:
-    return Work(request, caller=ADMIN)
+    return Work(request, caller=ADMIN, answers_faults=True)
 
 
 async def _any_work(request: Request) -> Work:
-    return Work(request, caller=ANY_CALLER)
+    return Work(request, caller=ANY_CALLER, answers_faults=True)
 
 
-TokenWork = Annotated[Work, Depends(_token_work)]
+async def _control_work(request: Request) -> Work:
+    return Work(request, caller=None, answers_faults=False)
+
+
+TokenWork = Annotated[Work, Depends(_token_work)]  # the caller authenticates in the form
 AdminWork = Annotated[Work, Depends(_admin_work)]
-AnyWork = Annotated[Work, Depends(_any_work)]
+AnyWork = Annotated[Work, Depends(_any_work)]  # an admin or a tunnel credential
+ControlWork = Annotated[Work, Depends(_control_work)]  # /_mock/: its own control token
