@@ -3,10 +3,10 @@ per request, written by hand, so that `make bench` shows how close to the bare e
 implementation of them could come. Served exactly like the bare baseline (app.cli.uvicorn_options).
 
 What each request must do, and nothing more: read and parse the body, one indexed SELECT, check the
-secret (SHA-256 + hmac.compare_digest) or the bearer token (an EdDSA signature), one write
-transaction under c1-mock's cross-process write turn (app.writers.WriterQueue, then BEGIN IMMEDIATE
-... COMMIT on SQLite in WAL mode) that also writes the journal row, and sign the access token or
-make the new secret as c1-mock does. The endpoints are `async def` and work inline, on one stdlib
+secret (SHA-256 + hmac.compare_digest) or the bearer token (with c1-mock's own Signer, which checks
+a token's EdDSA signature once), one write transaction under c1-mock's cross-process write turn
+(app.writers.WriterQueue, then BEGIN IMMEDIATE ... COMMIT on SQLite in WAL mode) that also writes
+the journal row, and sign the access token (Signer again) or make the new secret as c1-mock does. The endpoints are `async def` and work inline, on one stdlib
 sqlite3 connection per process: no thread-pool hop, no ORM, no validation models.
 
 Run as `python -m benchmarks.floor_app --port P --workers N --log-level L --database FILE`; it
@@ -27,26 +27,18 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-import jwt
 import uvicorn
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app import ids
 from app.cli import uvicorn_options
 from app.config import Settings
-from app.security import (
-    b64url,
-    load_private_key,
-    new_private_key,
-    new_secret,
-    private_key_text,
-    sign_access_token,
-)
+from app.jwts import JWTRejected
+from app.security import new_private_key, new_secret, private_key_text
+from app.services.tokens import Signer
 from app.writers import WriterQueue
 
 DATABASE_ENV = "C1MOCK_FLOOR_DATABASE"
@@ -115,49 +107,28 @@ class Floor:
 
     conn: sqlite3.Connection
     writers: WriterQueue
-    kid: str
-    key: Ed25519PrivateKey
-    public_key: Ed25519PublicKey
+    signer: Signer
 
     @classmethod
     def open(cls, path: str) -> Floor:
         conn = connect(path)
         kid, text = conn.execute("SELECT kid, private_key FROM signing_key").fetchone()
-        key = load_private_key(text)
-        return cls(conn, WriterQueue(path, timeout=10), kid, key, key.public_key())
+        return cls(conn, WriterQueue(path, timeout=10), Signer(kid, text, ISSUER))
 
     def caller(self, authorization: str) -> str | None:
-        """The client id in a valid `Bearer <access token>` this floor signed, else None."""
+        """The client id in a valid `Bearer <access token>` this floor signed, else None:
+        checked by c1-mock's own Signer, as c1-mock checks one."""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer":
             return None
         try:
-            claims = jwt.decode(
-                token,
-                self.public_key,
-                algorithms=["EdDSA"],
-                audience=ISSUER,
-                issuer=ISSUER,
-                options={"require": ["exp", "iat", "client_id"]},
-            )
-        except jwt.InvalidTokenError:
+            return self.signer.client_id_of(token, now=datetime.now(UTC))
+        except JWTRejected:
             return None
-        return str(claims["client_id"])
 
     def sign(self, client_id: str) -> str:
-        """An access token, signed as app.services.tokens.Signer.issue signs one."""
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": ISSUER,
-            "sub": client_id,
-            "aud": ISSUER,
-            "client_id": client_id,
-            "iat": now,
-            "nbf": now,
-            "exp": now + LIFETIME,
-            "jti": b64url(ids.random_bytes(16)),
-        }
-        return sign_access_token(self.key, self.kid, claims)
+        """An access token, signed by c1-mock's own Signer."""
+        return self.signer.issue(client_id, now=datetime.now(UTC), lifetime=LIFETIME)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
