@@ -71,6 +71,7 @@ class Work:
 
     @contextmanager
     def begin(self) -> Iterator[Unit]:
+        """The unit: committed when the block ends, rolled back if it raises."""
         write = self._request.method not in _READ_METHODS
         entry = None
         with self._db.session(write=write) as session:

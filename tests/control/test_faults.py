@@ -32,6 +32,17 @@ def test_a_fault_answers_its_status_with_the_c1_error_body_times_times_then_lets
     assert client.get("/_mock/faults").json() == {"faults": []}
 
 
+def test_a_request_whose_body_is_refused_uses_no_fault(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    add_fault(client, operation="CreateBridge", status=503)
+
+    refused = client.post(BRIDGES, json={"displayName": 7}, headers=admin)
+    faulted = client.post(BRIDGES, json={"displayName": "x"}, headers=admin)
+
+    assert (refused.status_code, faulted.status_code) == (400, 503)
+
+
 def test_a_token_endpoint_fault_answers_the_rfc6749_body_with_its_error(
     client: TestClient, credential: dict[str, Any]
 ) -> None:
