@@ -124,7 +124,7 @@ def _take(db: Database, fault_id: int) -> faults.Triggered | None:
 ANY_CALLER = "any"
 
 
-async def _token_work(request: Request) -> Work:
+async def _public_work(request: Request) -> Work:
     return Work(request, caller=None, answers_faults=True)
 
 
@@ -140,7 +140,7 @@ async def _control_work(request: Request) -> Work:
     return Work(request, caller=None, answers_faults=False)
 
 
-TokenWork = Annotated[Work, Depends(_token_work)]  # the caller authenticates in the form
+PublicWork = Annotated[Work, Depends(_public_work)]  # no bearer token: token endpoint, jwks
 AdminWork = Annotated[Work, Depends(_admin_work)]
 AnyWork = Annotated[Work, Depends(_any_work)]  # an admin or a tunnel credential
 ControlWork = Annotated[Work, Depends(_control_work)]  # /_mock/: its own control token

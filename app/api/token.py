@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from app.api.deps import SettingsDep, SignerDep, TokenWork, Unit
+from app.api.deps import PublicWork, SettingsDep, SignerDep, Unit
 from app.config import Settings
 from app.db import Database
 from app.errors import NO_STORE, OAuthError, invalid_request
@@ -87,7 +87,7 @@ async def _body(request: Request) -> bytes:
 def token(
     request: Request,
     body: Annotated[bytes, Depends(_body)],
-    work: TokenWork,
+    work: PublicWork,
     settings: SettingsDep,
     signer: SignerDep,
 ) -> JSONResponse:
@@ -130,6 +130,8 @@ def _count_failure(db: Database, *, client_id: str, settings: Settings) -> None:
 
 
 @router.get("/auth/v1/jwks", operation_id="jwks")
-async def jwks(signer: SignerDep) -> dict[str, Any]:
-    """The public key that signs access tokens (RFC 7517)."""
-    return signer.jwks()
+def jwks(work: PublicWork, signer: SignerDep) -> JSONResponse:
+    """The public key that signs access tokens (RFC 7517). Its unit of work only answers an
+    injected fault, as every operation here does."""
+    with work.begin():
+        return JSONResponse(signer.jwks())

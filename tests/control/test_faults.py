@@ -32,6 +32,15 @@ def test_a_fault_answers_its_status_with_the_c1_error_body_times_times_then_lets
     assert client.get("/_mock/faults").json() == {"faults": []}
 
 
+def test_a_jwks_fault_answers_the_c1_error_body(client: TestClient) -> None:
+    add_fault(client, operation="jwks", status=503)
+
+    answers = [client.get("/auth/v1/jwks") for _ in range(2)]
+
+    assert [a.status_code for a in answers] == [503, 200]
+    assert answers[0].json() == {"code": 14, "message": "injected fault", "details": []}
+
+
 def test_a_request_whose_body_is_refused_uses_no_fault(
     client: TestClient, admin: dict[str, str]
 ) -> None:
