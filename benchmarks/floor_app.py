@@ -6,8 +6,9 @@ What each request must do, and nothing more: read and parse the body, one indexe
 secret (SHA-256 + hmac.compare_digest) or the bearer token (with c1-mock's own Signer, which checks
 a token's EdDSA signature once), one write transaction under c1-mock's cross-process write turn
 (app.writers.WriterQueue, then BEGIN IMMEDIATE ... COMMIT on SQLite in WAL mode) that also writes
-the journal row, and sign the access token (Signer again) or make the new secret as c1-mock does. The endpoints are `async def` and work inline, on one stdlib
-sqlite3 connection per process: no thread-pool hop, no ORM, no validation models.
+the journal row, and sign the access token (Signer again) or make the new secret as c1-mock does.
+The endpoints are `async def` and work inline, on one stdlib sqlite3 connection per process: no
+thread-pool hop, no ORM, no validation models.
 
 Run as `python -m benchmarks.floor_app --port P --workers N --log-level L --database FILE`; it
 creates the schema and the signing key before the workers start. `POST /floor/setup` adds a bridge
