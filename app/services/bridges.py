@@ -25,12 +25,16 @@ _BY_ID = select(Bridge).where(Bridge.id == bindparam("bridge_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
 
 
-_LOCK = select(Bridge.__table__.c.id).where(Bridge.__table__.c.id == bindparam("bridge_id"))
+_LOCK = (
+    select(Bridge.__table__.c.id)
+    .where(Bridge.__table__.c.id == bindparam("bridge_id"))
+    .with_for_update()
+)
 
 
 def lock(session: Session, *, bridge_id: str) -> None:
     """Take the bridge's row lock (PostgreSQL FOR UPDATE), or NotFound, without loading it."""
-    if session.scalar(_LOCK.with_for_update(), {"bridge_id": bridge_id}) is None:
+    if session.scalar(_LOCK, {"bridge_id": bridge_id}) is None:
         raise NotFound("bridge not found")
 
 
