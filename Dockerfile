@@ -8,9 +8,8 @@ WORKDIR /src
 RUN python -m venv /opt/c1-mock
 COPY pyproject.toml README.md ./
 COPY app ./app
-COPY c1_mock_pytest ./c1_mock_pytest
 COPY migrations ./migrations
-# The wheel ships the packages app and migrations (pyproject.toml); nothing else is needed.
+# The wheel installs app/ and migrations/ as the one import package c1_mock (pyproject.toml).
 RUN /opt/c1-mock/bin/pip install --no-cache-dir .
 
 FROM python:3.12-slim

@@ -17,10 +17,10 @@ serve: $(STAMP)
 	$(VENV)/bin/c1-mock serve $(ARGS)
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check app c1_mock_pytest migrations tests benchmarks
-	$(VENV)/bin/ruff format --check app c1_mock_pytest migrations tests benchmarks
+	$(VENV)/bin/ruff check app migrations tests benchmarks
+	$(VENV)/bin/ruff format --check app migrations tests benchmarks
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n 2 $(ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadgroup $(ARGS)
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m benchmarks.run $(ARGS)

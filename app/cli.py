@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.config import Settings
+from .config import Settings
 
 
 def _serve_parser(sub: Any) -> None:
@@ -74,28 +74,30 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    from app import ids
-    from app.db import Database
-    from app.errors import ApiError
-    from app.services import bootstrap
+    from .core.db import Database
+    from .core.errors import ApiError
+    from .core.ids import Random
+    from .server import bootstrap
 
     ssl_options = _tls_options(settings)
     db = Database(settings.database_url)
-    ids.seed(settings.random_seed)  # deterministic mode: the signing key and a generated admin
-    try:
-        bootstrap.prepare(db, settings)
+    try:  # deterministic mode: the signing key and a generated admin come from the seed
+        bootstrap.prepare(db, settings, Random(settings.random_seed))
     except ApiError as exc:  # a refused seed file
         sys.exit(f"c1-mock: seed file {settings.seed_file}: {exc.message}")
     db.dispose()
     os.environ.update(settings.env())  # worker processes read their settings from here
     uvicorn.run(
-        "app.main:create_app_from_env", factory=True, **uvicorn_options(settings), **ssl_options
+        f"{__package__}.main:create_app_from_env",
+        factory=True,
+        **uvicorn_options(settings),
+        **ssl_options,
     )
 
 
 def _tls_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's ssl options; says where the local CA is, for SSL_CERT_FILE or a CA option."""
-    from app import tls
+    from .server import tls
 
     try:
         files = tls.prepare(settings)
@@ -126,8 +128,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def db_upgrade(settings: Settings) -> None:
-    from app import migrate
-    from app.db import Database
+    from .core import migrate
+    from .core.db import Database
 
     db = Database(settings.database_url)
     migrate.upgrade(db.engine)
@@ -136,15 +138,17 @@ def db_upgrade(settings: Settings) -> None:
 
 
 def admin_create(settings: Settings) -> None:
-    from app import migrate
-    from app.db import Database
-    from app.services import clients, clock
+    from .control import clock
+    from .core import migrate
+    from .core.db import Database
+    from .core.ids import Random
+    from .oauth import clients
 
     db = Database(settings.database_url)
     migrate.upgrade(db.engine)
     with db.session(write=True) as session:
         client_id, secret = clients.new_admin(
-            session, source="cli", settings=settings, now=clock.now(session)
+            session, source="cli", settings=settings, random=Random(), now=clock.now(session)
         )
     db.dispose()
     print(json.dumps({"clientId": client_id, "clientSecret": secret}))
@@ -158,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "db":
         db_upgrade(settings)
     elif args.command == "healthcheck":
-        from app.healthcheck import probe
+        from .server.healthcheck import probe
 
         sys.exit(0 if probe(settings) else 1)
     else:

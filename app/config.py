@@ -19,10 +19,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./c1-mock.db"
     tenant_domain: str = "example.conductor.one"
     # Self-routing: the tenant domain becomes this server's own address (127.0.0.1:8443), so that
-    # Go-based clients find the server from a client id alone (C1-NOTES.md).
+    # Go-based clients, which take the host from the client id, find the server from it alone.
     self_route: bool = False
 
-    # TLS (app/tls.py): a local CA and server certificate made once in tls_dir, or your own pair.
+    # TLS (server/tls.py): a local CA and server certificate made once in tls_dir, or your own pair.
     tls: bool = False
     tls_dir: Path = Path("c1-mock-tls")
     tls_cert: Path | None = None
@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     secret_hash_scheme: str = "pbkdf2_sha256"  # noqa: S105
     secret_hash_rounds: int | None = 1
 
-    # Brute-force guard on the token endpoint (CLARIFICATIONS.md).
+    # Brute-force guard on the token endpoint: failures per client id within the window.
     max_failed_auths: int = Field(default=10, ge=1)
     failed_auth_window: int = Field(default=60, ge=1)
 
@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     max_body_size: int = Field(default=1024 * 1024, ge=1024)
 
     log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _one_stream(self) -> Settings:
+        if self.random_seed is not None and self.workers > 1:
+            raise ValueError(
+                "random_seed needs workers=1: every worker would replay the same random stream"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tls_and_routing(self) -> Settings:

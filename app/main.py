@@ -7,29 +7,46 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 
-from app import handlers, ids
-from app.api import control, health
-from app.api.fault_injection import FAULTY_ROUTERS
-from app.config import Settings
-from app.db import Database
-from app.journal import Journal
-from app.middleware import BodyLimit
-from app.services import bootstrap, clock, tokens
+from . import health
+from .config import Settings
+from .control import clock
+from .control import endpoints as control
+from .core.db import Database
+from .core.ids import Random
+from .introspect import endpoints as introspect
+from .oauth import endpoints as oauth
+from .oauth.signer import load_signer
+from .request.operations import Operations, Registry
+from .request.route import internal_error, mount, not_found
+from .request.unit import Server
+from .server import bootstrap
+from .tunnel import endpoints as tunnel
+
+# Every feature's operations: what an app serves.
+C1_OPERATIONS = (oauth.operations, introspect.operations, tunnel.operations)
+
+
+def operations(settings: Settings) -> list[Operations]:
+    """The operations an app with these settings serves: the control plane only when on."""
+    return [health.operations, *C1_OPERATIONS, *([control.operations] if settings.control else [])]
 
 
 def create_app(settings: Settings | None = None, *, prepare: bool = True) -> FastAPI:
     """The c1-mock ASGI app. `prepare` migrates the database and makes sure of the signing key and
     admin client first; `c1-mock serve` does that once before it starts its workers."""
     settings = settings or Settings()
-    ids.seed(settings.random_seed)
     db = Database(settings.database_url)
+    random = Random(settings.random_seed)
     if prepare:
-        bootstrap.prepare(db, settings)
+        bootstrap.prepare(db, settings, random)
     with db.session() as session:
-        signer = tokens.load_signer(session, settings=settings, now=clock.now(session))
+        signer = load_signer(
+            session, tenant_domain=settings.tenant_domain, random=random, now=clock.now(session)
+        )
     # Deterministic mode: requests draw from the seeded stream from its start, as after a reset.
-    ids.seed(settings.random_seed)
+    random.restart()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -48,25 +65,12 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
         # ids like "%2F" into another operation for clients that follow it.
         redirect_slashes=False,
     )
-    app.state.settings = settings
-    app.state.db = db
-    app.state.signer = signer
-    handlers.install(app)
-    _include_routers(app, settings)
-    app.add_middleware(BodyLimit, limit=settings.max_body_size)
-    if settings.control:
-        app.add_middleware(Journal, db=db, keep=settings.journal_size)
+    registry = Registry(operations(settings))
+    app.state.server = Server(settings, db, signer, random, registry)
+    mount(app, registry)
+    app.add_exception_handler(HTTPException, not_found)
+    app.add_exception_handler(Exception, internal_error)
     return app
-
-
-def _include_routers(app: FastAPI, settings: Settings) -> None:
-    """The C1 routes (which answer injected faults, app.api.deps.Work); the control plane only
-    exists when on."""
-    app.include_router(health.router)
-    for router in FAULTY_ROUTERS:
-        app.include_router(router)
-    if settings.control:
-        app.include_router(control.router)
 
 
 def create_app_from_env() -> FastAPI:

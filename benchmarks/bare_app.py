@@ -1,5 +1,5 @@
 """The baseline: a bare FastAPI endpoint, served by uvicorn with exactly the options `c1-mock
-serve` uses (app.cli.uvicorn_options), so that the benchmark compares endpoints, not servers.
+serve` uses (c1_mock.cli.uvicorn_options), so that the benchmark compares endpoints, not servers.
 
 Run as `python -m benchmarks.bare_app --port P --workers N --log-level L`.
 """
@@ -11,8 +11,8 @@ import argparse
 import uvicorn
 from fastapi import FastAPI
 
-from app.cli import uvicorn_options
-from app.config import Settings
+from c1_mock.cli import uvicorn_options
+from c1_mock.config import Settings
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 

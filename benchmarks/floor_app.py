@@ -1,14 +1,15 @@
 """The floor: the least the token endpoint (client_secret_post) and CreateBridgeCredential must do
 per request, written by hand, so that `make bench` shows how close to the bare endpoint any
-implementation of them could come. Served exactly like the bare baseline (app.cli.uvicorn_options).
+implementation of them could come. Served exactly like the bare baseline
+(c1_mock.cli.uvicorn_options).
 
 What each request must do, and nothing more: read and parse the body, one indexed SELECT, check the
 secret (SHA-256 + hmac.compare_digest) or the bearer token (with c1-mock's own Signer, which checks
 a token's EdDSA signature once), one write transaction under c1-mock's cross-process write turn
-(app.writers.WriterQueue, then BEGIN IMMEDIATE ... COMMIT on SQLite in WAL mode) that also writes
-the journal row, and sign the access token (Signer again) or make the new secret as c1-mock does.
-The endpoints are `async def` and work inline, on one stdlib sqlite3 connection per process: no
-thread-pool hop, no ORM, no validation models.
+(c1_mock.core.write_turn.WriteTurn, then BEGIN IMMEDIATE ... COMMIT on SQLite in WAL mode) that
+also writes the journal row, and sign the access token (Signer again) or make the new secret as
+c1-mock does. The endpoints are `async def` and work inline, on one stdlib sqlite3 connection per
+process: no thread-pool hop, no ORM, no validation models.
 
 Run as `python -m benchmarks.floor_app --port P --workers N --log-level L --database FILE`; it
 creates the schema and the signing key before the workers start. `POST /floor/setup` adds a bridge
@@ -35,12 +36,13 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from app.cli import uvicorn_options
-from app.config import Settings
-from app.jwts import JWTRejected
-from app.security import new_private_key, new_secret, private_key_text
-from app.services.tokens import Signer
-from app.writers import WriterQueue
+from c1_mock.cli import uvicorn_options
+from c1_mock.config import Settings
+from c1_mock.core.crypto import new_private_key, new_secret, private_key_text
+from c1_mock.core.ids import Random
+from c1_mock.core.write_turn import WriteTurn
+from c1_mock.oauth.jwts import JWTRejected
+from c1_mock.oauth.signer import Signer
 
 DATABASE_ENV = "C1MOCK_FLOOR_DATABASE"
 TENANT = "floor.conductor.one"
@@ -50,6 +52,7 @@ ACTIVE = "ACTIVE"
 TOKEN_PATH = "/floor/token"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _DUMMY_DIGEST = hashlib.sha256(b"unknown client").hexdigest()
+RANDOM = Random()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS bridges (id TEXT PRIMARY KEY, display_name TEXT NOT NULL);
@@ -78,7 +81,7 @@ VALUES (?, ?, 'ACTIVE', ?, ?)"""
 
 
 def connect(path: str) -> sqlite3.Connection:
-    """A connection set up as app/db.py sets up c1-mock's; transactions are explicit."""
+    """A connection set up as c1-mock sets up its own (core/db.py); transactions are explicit."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
         conn.execute(f"PRAGMA {pragma}")
@@ -92,7 +95,7 @@ def init(path: str) -> None:
     try:
         conn.executescript(SCHEMA)
         if conn.execute("SELECT 1 FROM signing_key").fetchone() is None:
-            key = private_key_text(new_private_key())
+            key = private_key_text(new_private_key(RANDOM))
             conn.execute("INSERT INTO signing_key VALUES (?, ?)", (key[:16], key))
     finally:
         conn.close()
@@ -107,14 +110,14 @@ class Floor:
     """One process's connection, write turn and signing key."""
 
     conn: sqlite3.Connection
-    writers: WriterQueue
+    write_turn: WriteTurn
     signer: Signer
 
     @classmethod
     def open(cls, path: str) -> Floor:
         conn = connect(path)
         kid, text = conn.execute("SELECT kid, private_key FROM signing_key").fetchone()
-        return cls(conn, WriterQueue(path, timeout=10), Signer(kid, text, ISSUER))
+        return cls(conn, WriteTurn(path, timeout=10), Signer(kid, text, ISSUER, RANDOM))
 
     def caller(self, authorization: str) -> str | None:
         """The client id in a valid `Bearer <access token>` this floor signed, else None:
@@ -134,7 +137,7 @@ class Floor:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, in c1-mock's cross-process write turn."""
-        with self.writers.turn():
+        with self.write_turn():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
@@ -197,7 +200,7 @@ async def mint(bridge_id: str, request: Request) -> JSONResponse:
         return JSONResponse({"code": 3, "message": "the body must be a JSON object"}, 400)
     if floor.conn.execute("SELECT 1 FROM bridges WHERE id = ?", (bridge_id,)).fetchone() is None:
         return JSONResponse({"code": 5, "message": "bridge not found"}, 404)
-    secret, public_key = new_secret()
+    secret, public_key = new_secret(RANDOM)
     client_id = f"{secrets.token_hex(12)}@{TENANT}/pcc"
     revoke = "UPDATE clients SET status = 'REVOKED' WHERE bridge_id = ? AND status = 'ACTIVE'"
     with floor.transaction() as conn:
@@ -212,7 +215,7 @@ async def setup(request: Request) -> JSONResponse:
     """A new bridge with one ACTIVE client, and an admin token: what the benchmark uses."""
     floor: Floor = request.app.state.floor
     bridge_id, client_id = secrets.token_hex(8), f"{secrets.token_hex(12)}@{TENANT}/pcc"
-    secret, public_key = new_secret()
+    secret, public_key = new_secret(RANDOM)
     add_bridge = "INSERT INTO bridges (id, display_name) VALUES (?, 'floor')"
     with floor.transaction() as conn:
         conn.execute(add_bridge, (bridge_id,))

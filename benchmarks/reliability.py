@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.c1 import secret_form
+from tests.helpers import secret_form
 from tests.reliability import scenarios
 from tests.reliability.scenarios import Sandbox
 

@@ -1,12 +1,11 @@
-"""The servers under test: `c1-mock serve` (app.testing.ServerProcess) and the baselines (the bare
-endpoint, benchmarks/bare_app.py, and the floor, benchmarks/floor_app.py), each on a free port with
-the same workers and log level, and the state the benchmark needs."""
+"""The servers under test: `c1-mock serve` (c1_mock.testing.process.ServerProcess) and the
+baselines (the bare endpoint, benchmarks/bare_app.py, and the floor, benchmarks/floor_app.py), each
+on a free port with the same workers and log level, and the state the benchmark needs."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -16,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import jwt
 
-from app.security import decode_secret, new_secret
-from app.testing import ServerProcess, free_port
+from c1_mock.testing import assertions as signed
+from c1_mock.testing.client import C1Mock
+from c1_mock.testing.process import ServerProcess, free_port, wait_healthy
 
 TENANT = "bench.conductor.one"
 ADMIN_ID = "bench-admin-00001@bench.conductor.one/spc"
-ADMIN_SECRET, _ = new_secret()
+ADMIN_SECRET = C1Mock.new_secret()
 
 
 def c1_mock(database: Path, *, workers: int, log_level: str, log_path: Path) -> ServerProcess:
@@ -52,21 +51,11 @@ def baseline(
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_healthy(url, proc, module)
+            wait_healthy(url, proc)
             yield url, proc.pid
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(15)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], module: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{module} did not become healthy")
 
 
 @dataclass(frozen=True)
@@ -81,23 +70,10 @@ class State:
 
 def prepare(url: str) -> State:
     with httpx.Client(base_url=url, timeout=30) as api:
-        form = {"grant_type": "client_credentials", "client_id": ADMIN_ID}
-        token = api.post("/auth/v1/token", data={**form, "client_secret": ADMIN_SECRET})
-        headers = {"Authorization": f"Bearer {token.raise_for_status().json()['access_token']}"}
-        bridge_ids = [
-            api.post("/api/v1/iam/tunnel/bridges", json={"displayName": name}, headers=headers)
-            .raise_for_status()
-            .json()["bridge"]["id"]
-            for name in ("token", "mint")
-        ]
-        path = f"/api/v1/iam/tunnel/bridges/{bridge_ids[0]}/credentials"
-        minted = api.post(path, json={}, headers=headers).raise_for_status().json()["credential"]
-    return State(
-        headers["Authorization"].removeprefix("Bearer "),
-        minted["clientId"],
-        minted["clientSecret"],
-        bridge_ids[1],
-    )
+        mock = C1Mock(api, admin_client_id=ADMIN_ID, admin_client_secret=ADMIN_SECRET)
+        minted = mock.mint(mock.create_bridge("token")["id"])
+        rotated = mock.create_bridge("mint")["id"]
+        return State(mock.admin_token(), minted["clientId"], minted["clientSecret"], rotated)
 
 
 def prepare_floor(url: str) -> State:
@@ -111,10 +87,6 @@ def prepare_floor(url: str) -> State:
 def assertions(client_id: str, secret: str, count: int) -> Iterator[str]:
     """Client assertions as C1's Go SDK signs them, each with its own nonce; valid for 4 minutes
     (the server accepts at most 5), so they are signed before the timed phase."""
-    key = decode_secret(secret)
-    assert key is not None
-    now = int(time.time())
-    claims = {"iss": client_id, "sub": client_id, "aud": [TENANT], "iat": now}
-    claims |= {"nbf": now - 120, "exp": now + 240}
+    claims = signed.claims(client_id, [TENANT], exp=int(time.time()) + 240)
     for _ in range(count):
-        yield jwt.encode(claims, key, algorithm="EdDSA", headers={"nonce": secrets.token_hex(16)})
+        yield signed.sign(secret, claims)

@@ -1,12 +1,13 @@
-"""Alembic environment. The caller passes a live connection (app.migrate) or a URL (alembic.ini)."""
+"""Alembic environment. The caller passes a live connection (c1_mock.core.migrate) or a URL
+(alembic.ini, for developers' own `alembic` runs)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection, text
 
-from app.db import make_engine
-from app.models import Base
+from c1_mock.core.db import make_engine
+from c1_mock.core.models import Base
 
 # Two servers starting at once on one PostgreSQL database must not both migrate it.
 _PG_MIGRATION_LOCK = 0x6331_6D6F_636B

@@ -4,90 +4,28 @@ C1MOCK_TEST_DATABASE_URL points at one (a database of its own per run, dropped a
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
-from app import migrate
-from app.config import Settings
-from app.db import Database, normalise_url
-from app.main import create_app
-from app.models import Base
-from app.security import new_secret
-from tests.api.common import create_bridge, mint
-from tests.c1 import ADMIN_ID, TENANT, bearer, secret_form
-
-PG_ENV = "C1MOCK_TEST_DATABASE_URL"
-ADMIN_SECRET, _ = new_secret()
-
-
-class Backend:
-    """Hands out fresh, migrated databases of one kind."""
-
-    name = ""
-
-    def fresh_url(self, tmp_path: Path) -> str:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-
-class SQLiteBackend(Backend):
-    name = "sqlite"
-
-    def __init__(self, root: Path) -> None:
-        self.template = root / "template.db"
-        db = Database(f"sqlite:///{self.template}")
-        migrate.upgrade(db.engine)
-        db.dispose()
-
-    def fresh_url(self, tmp_path: Path) -> str:
-        path = tmp_path / "c1-mock.db"
-        shutil.copyfile(self.template, path)
-        return f"sqlite:///{path}"
-
-
-class PostgresBackend(Backend):
-    """One database per test run; each test starts from emptied tables."""
-
-    name = "postgresql"
-
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = normalise_url(admin_url)
-        self.db_name = f"c1mock_test_{uuid.uuid4().hex[:12]}"
-        self._admin(f'CREATE DATABASE "{self.db_name}"')
-        self.url = (
-            make_url(self.admin_url)
-            .set(database=self.db_name)
-            .render_as_string(hide_password=False)
-        )
-        self.engine = create_engine(self.url, poolclass=None)
-        migrate.upgrade(self.engine)
-
-    def _admin(self, sql: str) -> None:
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(sql))
-        engine.dispose()
-
-    def fresh_url(self, tmp_path: Path) -> str:
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        with self.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        return self.url
-
-    def close(self) -> None:
-        self.engine.dispose()
-        self._admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+from c1_mock.config import Settings
+from tests.helpers import (
+    ADMIN_ID,
+    ADMIN_SECRET,
+    PG_ENV,
+    TENANT,
+    Backend,
+    PostgresBackend,
+    SQLiteBackend,
+    bearer,
+    create_bridge,
+    in_process,
+    mint,
+    secret_form,
+)
 
 
 def _backend_names() -> list[str]:
@@ -127,15 +65,6 @@ def settings(database_url: str) -> Settings:
         admin_client_id=ADMIN_ID,
         admin_client_secret=ADMIN_SECRET,
     )
-
-
-@contextmanager
-def in_process(settings: Settings, **changes: Any) -> Iterator[TestClient]:
-    """The app with `changes` to its settings, over Starlette's TestClient (no socket), with the
-    host name of the tenant."""
-    app = create_app(settings.model_copy(update=changes))
-    with TestClient(app, base_url=f"http://{TENANT}") as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,12 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from app.security import load_private_key, new_private_key, new_secret, sign_access_token
 from benchmarks import floor_app, run
 from benchmarks.load import Result
+from c1_mock.core.crypto import load_private_key, new_private_key, private_key_text
+from c1_mock.core.ids import Random
+from c1_mock.oauth.signer import Signer
+from tests.helpers import new_secret
 
 GRANT = {"grant_type": "client_credentials"}
 
@@ -88,7 +92,7 @@ def test_wrong_secret_or_unknown_client_gets_401(
 ) -> None:
     client_id, secret = seeded["clientId"], seeded["clientSecret"]
     if wrong == "secret":
-        secret = new_secret()[0]
+        secret = new_secret()
     else:
         client_id = "nobody@" + client_id.partition("@")[2]
     response = take_token(client, client_id, secret)
@@ -142,8 +146,9 @@ def test_mint_revokes_the_active_client_and_leaves_one(
 
 def _foreign_token() -> str:
     """A well-formed access token for this issuer, signed by another key."""
-    claims = {"iss": floor_app.ISSUER, "aud": floor_app.ISSUER, "client_id": "x", "exp": 2**40}
-    return sign_access_token(new_private_key(), "other", claims | {"iat": 0})
+    key = private_key_text(new_private_key(Random()))
+    other = Signer("other", key, floor_app.ISSUER, Random())
+    return other.issue("x", now=datetime.now(UTC), lifetime=3600)
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-jwt", "Bearer foreign", "Basic"])

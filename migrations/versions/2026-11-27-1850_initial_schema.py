@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.models import UTCDateTime
+from c1_mock.core.models import UTCDateTime
 
 revision: str = "0001_initial"
 down_revision: str | None = None

@@ -10,12 +10,10 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from app.config import Settings
-from app.testing import ServerProcess
-from tests.c1 import ADMIN_ID, bearer, secret_form
-from tests.conftest import ADMIN_SECRET, in_process
-from tests.control.common import BRIDGES, rows
-from tests.openapi_contract import spec
+from c1_mock.config import Settings
+from c1_mock.testing.process import ServerProcess
+from tests.contract.openapi import spec
+from tests.helpers import ADMIN_ID, ADMIN_SECRET, BRIDGES, bearer, in_process, rows, secret_form
 
 CONTROL_TOKEN = "control-token-for-tests"
 CALLS = [

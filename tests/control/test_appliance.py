@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.control.common import BRIDGES, set_clock, stored
-from tests.openapi_contract import check
+from tests.contract.openapi import check
+from tests.helpers import BRIDGES, set_clock, stored
 
 CONNECTED = "TUNNEL_APPLIANCE_STATUS_CONNECTED"
 SERVICES = [

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from app.config import Settings
-from tests.c1 import assertion_form, bearer, go_assertion, secret_form
-from tests.control.common import BRIDGES, set_clock
-from tests.openapi_contract import check
+from c1_mock.config import Settings
+from tests.contract.openapi import check
+from tests.helpers import BRIDGES, assertion_form, bearer, go_assertion, secret_form, set_clock
 
 Y2030 = "2030-01-01T00:00:00Z"
 

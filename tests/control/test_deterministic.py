@@ -9,12 +9,10 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from app.config import Settings
-from app.main import create_app
-from app.testing import ServerProcess
-from tests.c1 import ADMIN_ID, TENANT, bearer, secret_form
-from tests.conftest import ADMIN_SECRET
-from tests.control.common import BRIDGES
+from c1_mock.config import Settings
+from c1_mock.main import create_app
+from c1_mock.testing.process import ServerProcess
+from tests.helpers import ADMIN_ID, ADMIN_SECRET, BRIDGES, TENANT, bearer, secret_form
 
 
 def _session(client: httpx.Client) -> list[Any]:

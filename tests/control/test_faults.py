@@ -10,11 +10,20 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from app.testing import ServerProcess
-from tests.c1 import ADMIN_ID, assertion_form, bearer, go_assertion, secret_form
-from tests.conftest import ADMIN_SECRET
-from tests.control.common import BRIDGES, add_fault, requests, stored
-from tests.openapi_contract import check
+from c1_mock.testing.process import ServerProcess
+from tests.contract.openapi import check
+from tests.helpers import (
+    ADMIN_ID,
+    ADMIN_SECRET,
+    BRIDGES,
+    add_fault,
+    assertion_form,
+    bearer,
+    go_assertion,
+    requests,
+    secret_form,
+    stored,
+)
 
 OP = "c1.api.iam.v1.TunnelCredentialsService."
 

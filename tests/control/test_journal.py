@@ -6,10 +6,19 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from app.config import Settings
-from tests.c1 import ADMIN_ID, assertion_form, bearer, go_assertion, secret_form
-from tests.conftest import ADMIN_SECRET, in_process
-from tests.control.common import BRIDGES, requests, rows
+from c1_mock.config import Settings
+from tests.helpers import (
+    ADMIN_ID,
+    ADMIN_SECRET,
+    BRIDGES,
+    assertion_form,
+    bearer,
+    go_assertion,
+    in_process,
+    requests,
+    rows,
+    secret_form,
+)
 
 OP = "c1.api.iam.v1.TunnelCredentialsService."
 

@@ -6,12 +6,23 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from app.config import Settings
-from app.security import new_secret
-from tests.c1 import ADMIN_ID, assertion_form, bearer, go_assertion, secret_form
-from tests.conftest import ADMIN_SECRET
-from tests.control.common import BRIDGES, add_fault, requests, rows, set_clock, state
-from tests.openapi_contract import check
+from c1_mock.config import Settings
+from tests.contract.openapi import check
+from tests.helpers import (
+    ADMIN_ID,
+    ADMIN_SECRET,
+    BRIDGES,
+    add_fault,
+    assertion_form,
+    bearer,
+    go_assertion,
+    new_secret,
+    requests,
+    rows,
+    secret_form,
+    set_clock,
+    state,
+)
 
 SEED_ADMIN = "seeded-admin-00001@acme.conductor.one/spc"
 
@@ -28,7 +39,7 @@ def _fill_every_table(
     assert bad.status_code == 401  # leaves an auth failure
     add_fault(client, operation="GetBridge")
     set_clock(client, advance=60)
-    seed_secret, _ = new_secret()
+    seed_secret = new_secret()
     doc = {"admins": [{"clientId": SEED_ADMIN, "clientSecret": seed_secret}]}
     assert client.post("/_mock/seed", json=doc).status_code == 200
 

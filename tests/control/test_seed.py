@@ -12,12 +12,21 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from app.config import Settings
-from app.security import new_secret
-from tests.c1 import ADMIN_ID, TENANT, assertion_form, bearer, go_assertion, secret_form
-from tests.conftest import in_process
-from tests.control.common import BRIDGES, state, stored
-from tests.openapi_contract import check
+from c1_mock.config import Settings
+from tests.contract.openapi import check
+from tests.helpers import (
+    ADMIN_ID,
+    BRIDGES,
+    TENANT,
+    assertion_form,
+    bearer,
+    go_assertion,
+    in_process,
+    new_secret,
+    secret_form,
+    state,
+    stored,
+)
 
 BRIDGE_ID = "2RGdOS94VDferT9e80mdgntl36K"
 OTHER_ID = "2RGdOS94VDferT9e80mdgntl36L"
@@ -27,7 +36,7 @@ REVOKED = "TUNNEL_CREDENTIAL_STATUS_REVOKED"
 
 
 def _document() -> tuple[dict[str, Any], dict[str, str]]:
-    secrets = {name: new_secret()[0] for name in ("admin", "active", "revoked")}
+    secrets = {name: new_secret() for name in ("admin", "active", "revoked")}
     doc = {
         "admins": [{"clientId": SEED_ADMIN, "clientSecret": secrets["admin"]}],
         "bridges": [
@@ -127,7 +136,7 @@ def test_a_seeded_active_credential_retires_the_active_one_of_its_bridge(
             {
                 "id": bridge_id,
                 "displayName": "office",
-                "credentials": [{"clientSecret": new_secret()[0]}],
+                "credentials": [{"clientSecret": new_secret()}],
             }
         ]
     }
@@ -200,7 +209,7 @@ def test_a_refused_document_never_quotes_a_secret(client: TestClient) -> None:
 def test_a_conflict_found_while_writing_rolls_back_what_the_document_wrote_before(
     client: TestClient,
 ) -> None:
-    secret = new_secret()[0]
+    secret = new_secret()
     first = {
         "bridges": [
             {
@@ -260,7 +269,7 @@ def test_serve_refuses_to_start_with_an_invalid_seed_file_and_names_the_entry(
     }
 
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "c1_mock.cli", "serve", "--port", "0"],
         env=env,
         capture_output=True,
         text=True,

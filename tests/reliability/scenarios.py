@@ -20,17 +20,24 @@ from typing import Any
 
 import httpx
 
-from app.models import ACTIVE
-from app.security import new_secret
-from app.testing import ServerProcess
-from tests.c1 import ADMIN_ID, TENANT, assertion_form, bearer, go_assertion, secret_form
-from tests.conftest import PostgresBackend
+from c1_mock.core.models import ACTIVE
+from c1_mock.testing.process import ServerProcess
+from tests.helpers import (
+    ADMIN_ID,
+    TENANT,
+    PostgresBackend,
+    assertion_form,
+    bearer,
+    go_assertion,
+    new_secret,
+    secret_form,
+)
 
 API = "/api/v1/iam/tunnel"
 PG_URL = os.environ.get(
     "C1MOCK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-ADMIN_SECRET, _ = new_secret()
+ADMIN_SECRET = new_secret()
 
 
 @dataclass

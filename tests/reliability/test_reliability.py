@@ -13,9 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.testing import ServerProcess
-from tests.c1 import ADMIN_ID, bearer
-from tests.conftest import PG_ENV, PostgresBackend
+from c1_mock.testing.process import ServerProcess
+from tests.helpers import ADMIN_ID, PG_ENV, PostgresBackend, bearer
 from tests.reliability import scenarios
 from tests.reliability.scenarios import ADMIN_SECRET, Sandbox
 

@@ -1,0 +1,216 @@
+"""Seeding: admin clients, bridges with fixed ids and credentials with given secrets, from a YAML or
+JSON document (C1MOCK_SEED_FILE at start-up and on reset, and POST /_mock/seed).
+
+The whole document is checked before anything is written, and a refused document names its
+offending entry by path (`bridges[0].displayName: ...`). Seeding makes the document's objects
+exist: an entry with an id replaces the object with that id, a bridge without one is matched by
+its displayName, so applying a document twice (a restart on a kept database) changes nothing.
+Messages never quote a value: a document carries secrets.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..core.errors import InvalidArgument
+from ..core.ids import Random
+from ..core.models import AdminClient, Bridge, Credential
+from ..core.protojson import timestamp
+from ..oauth import clients
+from ..tunnel import bridges, credentials
+from ..tunnel.views import bridge_view, credential_view
+from .seed_document import SeedAdmin, SeedBridge, SeedCredential, SeedDocument, check
+
+SEED = "seed"  # AdminClient.source of the admins a seed made: a reset removes them
+
+_cache: dict[tuple[str, int, int], SeedDocument] = {}
+
+
+@dataclass
+class Seeded:
+    """What a document resolved to, for the answer of POST /_mock/seed."""
+
+    admins: list[AdminClient] = field(default_factory=list)
+    bridges: list[Bridge] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+
+
+def parse(text: str | bytes) -> SeedDocument:
+    """The checked document, or InvalidArgument naming the offending entry. No document at all
+    (empty, or only comments) is the empty one; `null` is not a document."""
+    try:
+        data = _load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise InvalidArgument(f"document: not valid YAML or JSON: {problem}{where}") from None
+    try:
+        document = SeedDocument.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidArgument(_describe(exc)) from None
+    check(document)
+    return document
+
+
+def _load(text: str | bytes) -> Any:
+    # JSON first: JSON is YAML, but PyYAML refuses the escaped surrogate pairs JSON writes for
+    # characters beyond U+FFFF.
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    documents = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    if len(documents) > 1:
+        raise InvalidArgument("document: one YAML document, not several")
+    return documents[0] if documents else {}
+
+
+def load_file(path: Path) -> SeedDocument:
+    """The seed file, parsed once per version of it (reset reads it before every test)."""
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _cache:
+            _cache.clear()
+            _cache[key] = parse(path.read_bytes())
+    except OSError as exc:
+        raise InvalidArgument(f"cannot read it: {exc.strerror}") from None
+    return _cache[key]
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{path.lstrip('.') or 'document'}: {message}")
+    return "; ".join(parts)
+
+
+def apply(
+    session: Session, *, document: SeedDocument, settings: Settings, random: Random, now: datetime
+) -> Seeded:
+    """Write the document's objects in the caller's transaction (nothing half-applied: a
+    conflict with stored objects raises, and the caller rolls back)."""
+    seeded = Seeded()
+    for i, admin in enumerate(document.admins):
+        seeded.admins.append(_ensure_admin(session, admin, i, settings=settings, now=now))
+    for i, entry in enumerate(document.bridges):
+        bridge = _ensure_bridge(session, entry, random=random, now=now)
+        seeded.bridges.append(bridge)
+        for j, cred in enumerate(entry.credentials):
+            where = f"bridges[{i}].credentials[{j}]"
+            seeded.credentials.append(
+                _ensure_credential(
+                    session, bridge, cred, where, settings=settings, random=random, now=now
+                )
+            )
+    return seeded
+
+
+def _ensure_admin(
+    session: Session, entry: SeedAdmin, index: int, *, settings: Settings, now: datetime
+) -> AdminClient:
+    existing = session.get(AdminClient, entry.client_id)
+    if existing is not None and existing.source != SEED:
+        # Replacing it would hand the settings' (or the operator's) admin to the next reset.
+        raise InvalidArgument(
+            f"admins[{index}].clientId: the server's own admin client has this id"
+        )
+    return clients.save_admin(
+        session,
+        client_id=entry.client_id,
+        secret=entry.client_secret,
+        source=SEED,
+        settings=settings,
+        now=now,
+    )
+
+
+def _ensure_bridge(session: Session, entry: SeedBridge, *, random: Random, now: datetime) -> Bridge:
+    if entry.id is not None:
+        bridge = session.get(Bridge, entry.id)
+    else:
+        by_name = select(Bridge).where(Bridge.display_name == entry.display_name)
+        bridge = session.scalar(by_name.order_by(Bridge.created_at, Bridge.id).limit(1))
+    if bridge is None:
+        return bridges.create(
+            session,
+            display_name=entry.display_name,
+            description=entry.description,
+            random=random,
+            now=now,
+            bridge_id=entry.id,
+        )
+    if (bridge.display_name, bridge.description) != (entry.display_name, entry.description):
+        bridge.display_name, bridge.description = entry.display_name, entry.description
+        bridge.updated_at = now
+    return bridge
+
+
+def _ensure_credential(
+    session: Session,
+    bridge: Bridge,
+    entry: SeedCredential,
+    where: str,
+    *,
+    settings: Settings,
+    random: Random,
+    now: datetime,
+) -> Credential:
+    existing = _existing_credential(session, bridge, entry)
+    if existing is not None and existing.bridge_id != bridge.id:
+        raise InvalidArgument(f"{where}.id: a credential of another bridge has this id")
+    return credentials.store(
+        session,
+        bridge_id=bridge.id,
+        credential_id=entry.id or (existing.id if existing else None),
+        secret=entry.client_secret,
+        status=entry.status,
+        settings=settings,
+        random=random,
+        now=now,
+    )
+
+
+def _existing_credential(
+    session: Session, bridge: Bridge, entry: SeedCredential
+) -> Credential | None:
+    """The credential this entry stands for: by id, or else the bridge's one with its key."""
+    if entry.id is not None:
+        return session.get(Credential, entry.id)
+    return session.scalar(
+        select(Credential).where(
+            Credential.bridge_id == bridge.id, Credential.public_key == entry.public_key
+        )
+    )
+
+
+def view(seeded: Seeded, *, now: datetime) -> dict[str, Any]:
+    """What POST /_mock/seed answers: the objects the document stands for, without secrets."""
+    return {
+        "clients": [client_view(a) for a in seeded.admins],
+        "bridges": [bridge_view(b) for b in seeded.bridges],
+        "credentials": [credential_view(c, now) for c in seeded.credentials],
+    }
+
+
+def client_view(admin: AdminClient) -> dict[str, Any]:
+    return {
+        "clientId": admin.client_id,
+        "kind": "admin",
+        "source": admin.source,
+        "createdAt": timestamp(admin.created_at),
+        "lastUsedAt": timestamp(admin.last_used_at),
+    }

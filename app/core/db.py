@@ -1,0 +1,135 @@
+"""Engine and sessions.
+
+SQLite: WAL, a busy timeout, and SQLAlchemy's recipe that takes control of BEGIN from the driver
+(its legacy transaction handling breaks SAVEPOINT and lets concurrent rotations interleave). A
+transaction that writes starts with BEGIN IMMEDIATE, so it takes the write lock before it reads and
+never fails half-way on a lock upgrade; readers keep plain BEGIN and run beside it under WAL.
+PostgreSQL: psycopg 3, READ COMMITTED; writers lock rows with SELECT ... FOR UPDATE.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import Aborted, ApiError, InvalidArgument, Unavailable
+from .write_turn import WriteTurn
+
+BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger("c1mock")
+# Threads per worker process for requests' units of work (request/unit.py). SQLite writers
+# take turns anyway, and more threads only contend for the GIL: 4 instead of anyio's 40 answered
+# about 40% more requests with 2 workers (`make bench`). PostgreSQL: one per pooled connection.
+SQLITE_THREADS = 4
+POOL_SIZE, POOL_OVERFLOW = 5, 5
+WRITE = {"c1mock_write": True}
+
+
+def normalise_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// and use psycopg 3 for them."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        # lock_timeout: like SQLite's busy timeout, a writer waits this long for a row lock and
+        # then fails (LockNotAvailable -> 503 with Retry-After) instead of holding a worker forever.
+        # At most 10 connections a process: two servers of 4 workers stay under PostgreSQL's
+        # default max_connections (100), so a burst waits for the pool instead of being refused.
+        return create_engine(
+            url,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+            pool_pre_ping=True,
+            connect_args={"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"},
+        )
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_size=20,
+        max_overflow=20,
+    )
+    _take_control_of_sqlite_transactions(engine)
+    return engine
+
+
+def _take_control_of_sqlite_transactions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver must not emit BEGIN itself
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get("c1mock_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    """The SQLite database file, when there is one (not for :memory: or PostgreSQL)."""
+    name = engine.url.database
+    if not is_sqlite(engine) or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return os.path.abspath(name)
+
+
+class Database:
+    """The engine and its session factory: one per process."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.write_turn = WriteTurn(_sqlite_file(self.engine), timeout=BUSY_TIMEOUT_MS / 1000)
+        self.threads = SQLITE_THREADS if is_sqlite(self.engine) else POOL_SIZE + POOL_OVERFLOW
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises."""
+        with self.write_turn() if write else nullcontext(), self.sessions() as session:
+            if write:
+                session.connection(execution_options=WRITE)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def error_of(exc: SQLAlchemyError) -> ApiError | None:
+    """What a database failure means to the client. A value the database cannot hold
+    (PostgreSQL: a NUL character, an overlong string) is the client's: 400. A unique violation: a
+    concurrent change won the race (the partial index did its job): 409, retry. Lock timeouts
+    and serialization failures: 503, retry later. None for anything else: a bug of ours."""
+    if isinstance(exc, DataError):
+        return InvalidArgument("a value in the request is not allowed")
+    if isinstance(exc, IntegrityError):
+        return Aborted("the request conflicted with a concurrent change; retry it", retry_after=1)
+    if isinstance(exc, OperationalError):
+        log.warning("database busy: %s", type(exc.orig).__name__)
+        return Unavailable("the database is busy; retry", retry_after=1)
+    return None

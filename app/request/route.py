@@ -1,0 +1,247 @@
+"""The one way a request runs: the route every registered operation is mounted with.
+
+For each request it reads the body (413 over the limit), checks the control token of a CONTROL
+operation, lets FastAPI parse and validate the arguments, runs the operation's unit of work
+(request/unit.py) in the thread pool, and renders the answer, or the error in the operation's
+dialect. A request refused before its unit ran (its body or arguments) is journaled here.
+Requests no operation serves get one too: 405 naming the methods of a path that exists, 404
+otherwise, so that every request to C1's namespaces reaches the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import Message
+
+from ..core.crypto import constant_time_equals
+from ..core.errors import (
+    NO_STORE,
+    Answered,
+    ApiError,
+    Dialect,
+    Internal,
+    InvalidArgument,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    render,
+)
+from .operations import Caller, Operation, Registry
+from .unit import Facts, Outcome, Server, Unit, execute, journal_alone
+
+log = logging.getLogger("c1mock")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT")
+# C1's namespaces: requests there are journaled even when no operation serves them.
+C1_NAMESPACES = ("/api", "/auth")
+_started: ContextVar[float] = ContextVar("c1mock_started")
+
+
+class OperationRoute(APIRoute):
+    """An APIRoute that runs its operation's policy around FastAPI's own handling."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+        super().__init__(
+            operation.path,
+            _endpoint(operation),
+            methods=[operation.method] if operation.method != "*" else list(METHODS),
+            operation_id=operation.operation_id or None,
+            tags=list(operation.tags),
+            dependencies=list(operation.dependencies),
+            status_code=operation.status_code,
+            response_model=None,
+            include_in_schema=bool(operation.operation_id),
+        )
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        operation = self.operation
+
+        async def handle(request: Request) -> Response:
+            _started.set(time.perf_counter())
+            server: Server = request.app.state.server
+            try:
+                request = await _with_body(request, server.settings.max_body_size)
+                if operation.caller is Caller.CONTROL:
+                    _check_control_token(request, server.settings.control_token)
+                return await handler(request)
+            except (ApiError, RequestValidationError, HTTPException, ClientDisconnect) as exc:
+                error = _refusal(exc)
+            outcome = Outcome(error=error)
+            await run_in_threadpool(journal_alone, server, operation, _facts(request), outcome)
+            return render(error, operation.dialect)
+
+        return handle
+
+
+def _endpoint(operation: Operation) -> Callable[..., Coroutine[Any, Any, Response]]:
+    """The function FastAPI calls with the operation's parsed arguments: it runs the unit of
+    work in the thread pool, then answers. Its signature is the operation's without `unit`."""
+    function = operation.function
+    signature = inspect.signature(function, eval_str=True)
+    parameters = [p for name, p in signature.parameters.items() if name != "unit"]
+    request_parameter = inspect.Parameter(
+        "c1mock_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request
+    )
+
+    async def endpoint(c1mock_request: Request, **arguments: Any) -> Response:
+        server: Server = c1mock_request.app.state.server
+        call = functools.partial(function, **arguments)
+        outcome = await run_in_threadpool(execute, server, operation, _facts(c1mock_request), call)
+        if outcome.delay_ms:  # an injected fault's delay, which does not hold a thread
+            await asyncio.sleep(outcome.delay_ms / 1000)
+        return _answer(operation, outcome)
+
+    keyword = [p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    positional = [p for p in parameters if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*positional, request_parameter, *keyword],
+        return_annotation=inspect.Signature.empty,
+    )
+    return endpoint
+
+
+def _facts(request: Request) -> Facts:
+    return Facts(
+        method=request.method,
+        path=request.url.path,
+        authorization=request.headers.get("authorization", ""),
+        started=_started.get(time.perf_counter()),
+    )
+
+
+def _answer(operation: Operation, outcome: Outcome) -> Response:
+    if outcome.error is not None:
+        return render(outcome.error, operation.dialect)
+    if isinstance(outcome.value, Response):
+        return outcome.value
+    headers = NO_STORE if operation.no_store else None
+    if operation.status_code == 204:
+        return Response(status_code=204, headers=headers)
+    return JSONResponse(outcome.value, operation.status_code, headers)
+
+
+async def _with_body(request: Request, limit: int) -> Request:
+    """The request with its whole body read: 413 over `limit` bytes, announced by Content-Length
+    or not. FastAPI reads it again from memory."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise PayloadTooLarge("request body too large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge("request body too large")
+        chunks.append(chunk)
+    body, receive, sent = b"".join(chunks), request.receive, False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, replay)
+
+
+def _check_control_token(request: Request, token: str | None) -> None:
+    if token is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not constant_time_equals(given.strip(), token):
+        raise Unauthenticated("the control plane needs its control token")
+
+
+def _refusal(exc: Exception) -> ApiError:
+    """What a request refused before its unit ran answers."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
+        return InvalidArgument(f"{where}: {first.get('msg', 'invalid')}")
+    if isinstance(exc, ClientDisconnect):
+        return InvalidArgument("the client closed the request")
+    assert isinstance(exc, HTTPException)
+    return InvalidArgument(str(exc.detail))
+
+
+# --- mounting ------------------------------------------------------------------------------
+
+
+def mount(app: FastAPI, registry: Registry) -> None:
+    """Every registered operation; for each path, one answering 405 for the methods it does not
+    serve; then 404 for whatever else comes to C1's namespaces."""
+    paths: dict[str, list[Operation]] = {}
+    for operation in registry:
+        app.router.routes.append(OperationRoute(operation))
+        paths.setdefault(operation.path, []).append(operation)
+    for path, served in paths.items():
+        app.router.routes.append(OperationRoute(_method_not_allowed(path, served)))
+    for namespace in C1_NAMESPACES:
+        app.router.routes.append(OperationRoute(_not_found(namespace)))
+
+
+def _method_not_allowed(path: str, served: list[Operation]) -> Operation:
+    allowed = [operation.method for operation in served]
+
+    def refuse(unit: Unit) -> None:
+        raise MethodNotAllowed(allowed)
+
+    first = served[0]
+    return Operation(
+        method="*",
+        path=path,
+        operation_id="",
+        function=refuse,
+        caller=Caller.PUBLIC,
+        c1=any(operation.c1 for operation in served),
+        dialect=first.dialect,
+    )
+
+
+def _not_found(namespace: str) -> Operation:
+    def refuse(unit: Unit) -> None:
+        raise NotFound("not found")
+
+    return Operation(
+        method="*",
+        path=namespace + "/{path:path}",
+        operation_id="",
+        function=refuse,
+        caller=Caller.PUBLIC,
+        c1=True,
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 (a path outside C1's namespaces that nothing serves), and any HTTP
+    error raised outside the operations, in C1's body."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return render(NotFound("not found"), Dialect.C1)
+    error = Answered(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+    return render(error, Dialect.C1)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug outside any unit of work: logged, and 500 in C1's body rather than plain text."""
+    log.error("unexpected error", exc_info=exc)
+    return render(Internal("internal error"), Dialect.C1)

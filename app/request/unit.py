@@ -1,0 +1,230 @@
+"""A request's unit of work: its operation runs in one session and one transaction, committed before
+the response is built, so a client is never shown a secret whose row failed to commit.
+
+In order, in one thread and one transaction: the injected fault, if one is armed for the
+operation; the server clock; the caller the operation's policy asks for; the operation itself; its
+journal entry; commit. An operation that raises changes nothing: its transaction rolls back, and
+the journal entry of its error is written in a new one. One that returns an error answers it and
+keeps its changes (a failed client authentication is counted by the brute-force guard). A unit
+that may write takes the SQLite write turn first, and gives it back when it ends. Where a unit
+runs (which thread) is request/route.py's choice, not this module's.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..control import clock, faults, journal
+from ..core.db import WRITE, Database, error_of
+from ..core.errors import ApiError, Internal, PermissionDenied, Unauthenticated
+from ..core.ids import Random
+from ..oauth.bearer import authenticate
+from ..oauth.clients import Principal
+from ..oauth.signer import Signer
+from .operations import Caller, Operation, Registry
+
+log = logging.getLogger("c1mock")
+
+
+@dataclass(frozen=True)
+class Server:
+    """What every request of one app shares, made once per app (in each worker process)."""
+
+    settings: Settings
+    db: Database
+    signer: Signer
+    random: Random
+    registry: Registry
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a unit knows of its request, read on the event loop before it runs."""
+
+    method: str
+    path: str
+    authorization: str  # the Authorization header, "" when absent
+    started: float  # time.perf_counter() when the request came in
+
+
+@dataclass
+class Unit:
+    """What an operation works with: the session, the server clock's time, the app's random
+    source, settings and signer, and the caller its policy authenticated (None for PUBLIC and
+    CONTROL operations)."""
+
+    session: Session
+    now: datetime
+    server: Server
+    caller: Principal | None = None
+    # The client the journal names: the caller, or for the token endpoint the client it asked for.
+    client_id: str = ""
+
+    @property
+    def settings(self) -> Settings:
+        return self.server.settings
+
+    @property
+    def random(self) -> Random:
+        return self.server.random
+
+    @property
+    def principal(self) -> Principal:
+        """The authenticated caller of an ADMIN or CLIENT operation."""
+        assert self.caller is not None, "only ADMIN and CLIENT operations have a caller"
+        return self.caller
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a unit came to: the operation's value, or the error to answer (after `delay_ms`, for
+    an injected fault)."""
+
+    value: Any = None
+    error: ApiError | None = None
+    delay_ms: int = 0
+
+
+def execute(
+    server: Server, operation: Operation, facts: Facts, call: Callable[[Unit], Any]
+) -> Outcome:
+    """Run `call` as `operation` (blocking: the caller chooses the thread)."""
+    while True:
+        armed, outcome = _attempt(server, operation, facts, call)
+        if armed is None:
+            return outcome
+        # The fault is used in a write transaction of its own, which the request's may not be;
+        # if another worker used its last request meanwhile, the request goes on as usual.
+        fired = _take_fault(server, operation, facts, armed)
+        if fired is not None:
+            return fired
+
+
+def _attempt(
+    server: Server, operation: Operation, facts: Facts, call: Callable[[Unit], Any]
+) -> tuple[int | None, Outcome]:
+    """The unit, or the id of the fault armed for its operation (having done nothing)."""
+    with _session(server.db, write=operation.writes) as session:
+        armed = _armed_fault(session, server, operation)
+        if armed is not None:
+            return armed, Outcome()
+        unit = Unit(session, clock.now(session), server)
+        try:
+            unit.caller = _authenticate(unit, operation.caller, facts.authorization)
+            value = call(unit)
+            outcome = Outcome(error=value) if isinstance(value, ApiError) else Outcome(value=value)
+            if operation.writes:  # its journal entry in the same transaction: one commit
+                _journal(unit, operation, facts, outcome)
+            session.commit()
+            if operation.writes:
+                return None, outcome
+        except Exception as exc:
+            session.rollback()
+            outcome = Outcome(error=_error(exc))
+    # A read transaction cannot take SQLite's write lock halfway, and a failed one rolled back.
+    journal_alone(server, operation, facts, outcome, client_id=unit.client_id)
+    return None, outcome
+
+
+@contextmanager
+def _session(db: Database, *, write: bool) -> Iterator[Session]:
+    """A session whose transaction, for a unit that may write, holds the write turn and starts
+    with the write lock (BEGIN IMMEDIATE on SQLite)."""
+    with db.write_turn() if write else nullcontext(), db.sessions() as session:
+        if write:
+            session.connection(execution_options=WRITE)
+        yield session
+
+
+def _armed_fault(session: Session, server: Server, operation: Operation) -> int | None:
+    if not (operation.c1 and server.settings.control):
+        return None
+    return faults.armed(session, operation_id=operation.operation_id)
+
+
+def _take_fault(
+    server: Server, operation: Operation, facts: Facts, fault_id: int
+) -> Outcome | None:
+    with _session(server.db, write=True) as session:
+        triggered = faults.take(session, fault_id=fault_id)
+        if triggered is None:
+            return None
+        outcome = Outcome(error=triggered.error(), delay_ms=triggered.delay_ms)
+        _journal(Unit(session, clock.now(session), server), operation, facts, outcome)
+        session.commit()
+        return outcome
+
+
+def _authenticate(unit: Unit, caller: Caller, authorization: str) -> Principal | None:
+    """The caller behind `Authorization: Bearer <access token>`: 401 without a working one, 403
+    for a tunnel credential where only admins may call."""
+    if caller not in (Caller.ADMIN, Caller.CLIENT):
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("missing bearer token")
+    principal = authenticate(
+        unit.session, token=token.strip(), signer=unit.server.signer, now=unit.now
+    )
+    unit.client_id = principal.client_id
+    if caller is Caller.ADMIN and not principal.is_admin:
+        raise PermissionDenied("this credential may only call Introspect")
+    return principal
+
+
+def _error(exc: Exception) -> ApiError:
+    """What a failure answers: an error a service raised, a database's refusal, or (a bug,
+    logged with its traceback) 500."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, SQLAlchemyError):
+        known = error_of(exc)
+        if known is not None:
+            return known
+    log.error("unexpected error", exc_info=exc)
+    return Internal("internal error")
+
+
+def _journal(unit: Unit, operation: Operation, facts: Facts, outcome: Outcome) -> None:
+    """The request's journal entry, in the unit's transaction."""
+    if not (operation.c1 and unit.settings.control):
+        return
+    error = outcome.error
+    journal.record(
+        unit.session,
+        method=facts.method,
+        path=facts.path,
+        operation_id=operation.operation_id,
+        status=operation.status_code if error is None else error.http_status,
+        client_id=unit.client_id,
+        latency_ms=(time.perf_counter() - facts.started) * 1000 + outcome.delay_ms,
+        now=unit.now,
+        keep=unit.settings.journal_size,
+    )
+
+
+def journal_alone(
+    server: Server, operation: Operation, facts: Facts, outcome: Outcome, *, client_id: str = ""
+) -> None:
+    """The journal entry in a transaction of its own: of a read, of a failed unit, or of a request
+    refused before its unit ran. The answer matters more than its entry: a journal that cannot
+    be written (the database is busy) is logged and left."""
+    if not (operation.c1 and server.settings.control):
+        return
+    try:
+        with _session(server.db, write=True) as session:
+            unit = Unit(session, clock.now(session), server, client_id=client_id)
+            _journal(unit, operation, facts, outcome)
+            session.commit()
+    except SQLAlchemyError as exc:
+        log.warning("journal entry not written: %s", type(exc).__name__)

@@ -1,0 +1,66 @@
+"""What a server does once before it serves: migrate, make sure of its signing key and admins."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..control import clock, seeding
+from ..core import migrate
+from ..core.db import Database
+from ..core.ids import Random
+from ..oauth import clients
+from ..oauth.signer import load_signer
+
+_STARTUP_LOCK = 0x6331_6D6F_636C  # beside migrations/env.py's migration lock
+
+
+def prepare(db: Database, settings: Settings, random: Random) -> None:
+    """Apply migrations, create the signing key on first start, apply the seed file, register the
+    admin client from settings, or mint one on the very first start and print it once on stderr."""
+    migrate.upgrade(db.engine)
+    with db.session(write=True) as session:
+        _one_server_at_a_time(session)
+        now = clock.now(session)
+        load_signer(session, tenant_domain=settings.tenant_domain, random=random, now=now)
+        if settings.seed_file is not None:  # before the admin check: a seed may bring admins
+            document = seeding.load_file(settings.seed_file)
+            seeding.apply(session, document=document, settings=settings, random=random, now=now)
+        if settings.admin_client_id and settings.admin_client_secret:
+            clients.save_admin(
+                session,
+                client_id=settings.admin_client_id,
+                secret=settings.admin_client_secret,
+                source="settings",
+                settings=settings,
+                now=now,
+            )
+        elif not clients.any_admin(session):
+            client_id, secret = clients.new_admin(
+                session, source="generated", settings=settings, random=random, now=now
+            )
+            _announce(client_id, secret)
+
+
+def _one_server_at_a_time(session: Session) -> None:
+    """PostgreSQL: servers starting at once on one database would each create a signing key (and
+    sign with different keys) or race to insert the same admin; this transaction-scoped lock lets
+    one finish first. SQLite's BEGIN IMMEDIATE already does the same."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STARTUP_LOCK})
+
+
+def _announce(client_id: str, secret: str) -> None:
+    credentials = json.dumps({"clientId": client_id, "clientSecret": secret})
+    print(
+        "\n"
+        "c1-mock: created the admin client for this database. Its secret is shown only now:\n"
+        f"  {credentials}\n"
+        "Set C1MOCK_ADMIN_CLIENT_ID and C1MOCK_ADMIN_CLIENT_SECRET to choose your own.\n",
+        file=sys.stderr,
+        flush=True,
+    )

@@ -1,0 +1,152 @@
+"""`c1-mock admin create`, `c1-mock db upgrade`, and the admin client a server starts with."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine, inspect
+from starlette.testclient import TestClient
+
+from c1_mock.config import Settings
+from c1_mock.core.models import Base
+from c1_mock.main import create_app
+from c1_mock.testing.process import CLI, free_port, wait_healthy
+from tests.helpers import (
+    TENANT,
+    assertion_form,
+    claims_for,
+    go_assertion,
+    secret_form,
+    token_response,
+)
+
+
+def _env(**settings: str) -> dict[str, str]:
+    """This process's environment without C1MOCK_ settings, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("C1MOCK_")}
+    return env | {f"C1MOCK_{k.upper()}": v for k, v in settings.items()}
+
+
+def _cli(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "c1_mock.cli", *args],
+        env=_env(**settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def _app(url: str, **overrides: object) -> Iterator[TestClient]:
+    settings = Settings(database_url=url, tenant_domain=TENANT, **overrides)  # type: ignore[arg-type]
+    with TestClient(create_app(settings), base_url=f"http://{TENANT}") as client:
+        yield client
+
+
+def test_db_upgrade_migrates_an_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    _cli("db", "upgrade", "--database-url", f"sqlite:///{path}")
+    engine = create_engine(f"sqlite:///{path}")
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+
+
+def test_admin_create_prints_a_working_client_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'admin.db'}"
+    done = _cli("admin", "create", "--database-url", url, "--tenant-domain", TENANT)
+    printed = json.loads(done.stdout)
+    assert printed.keys() == {"clientId", "clientSecret"}
+    assert printed["clientId"].endswith(f"@{TENANT}/spc")
+    assert done.stdout.count(printed["clientSecret"]) == 1
+    assert printed["clientSecret"] not in done.stderr
+    cid, secret = printed["clientId"], printed["clientSecret"]
+    for client in _app(url, admin_client_id=None, admin_client_secret=None):
+        assert token_response(client, secret_form(cid, secret)).status_code == 200
+        form = assertion_form(cid, go_assertion(cid, secret))
+        assert token_response(client, form).status_code == 200
+
+
+ENV_ADMIN = "ops-admin-00001@acme.conductor.one/spc"
+PLAIN = "a-plain-secret-not-in-c1-format-but-long-enough"
+
+
+def test_admin_from_the_environment_with_a_plain_secret_works_only_with_client_secret_post(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("C1MOCK_ADMIN_CLIENT_ID", ENV_ADMIN)
+    monkeypatch.setenv("C1MOCK_ADMIN_CLIENT_SECRET", PLAIN)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'env.db'}", tenant_domain=TENANT)
+    with TestClient(create_app(settings), base_url=f"http://{TENANT}") as client:
+        ok = token_response(client, secret_form(ENV_ADMIN, PLAIN))
+        assert ok.status_code == 200
+        signed = jwt.encode(claims_for(ENV_ADMIN), Ed25519PrivateKey.generate(), "EdDSA")
+        hmac = jwt.encode(claims_for(ENV_ADMIN, nonce="h"), PLAIN, "HS256")
+        for assertion in (signed, hmac):
+            refused = token_response(client, assertion_form(ENV_ADMIN, assertion))
+            assert refused.status_code == 401
+
+
+def _serve(
+    tmp_path: Path,
+    env: dict[str, str],
+    name: str,
+    workers: int = 1,
+    while_up: Callable[[str], None] = lambda url: None,
+) -> tuple[str, str]:
+    """Start `c1-mock serve`, wait until healthy, call `while_up(url)`, stop it; returns
+    (stdout, stderr) as it printed them."""
+    out, err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
+    port = free_port()
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", CLI, *command], env=env, stdout=stdout, stderr=stderr
+        )
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", proc)
+            while_up(f"http://127.0.0.1:{port}")
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    return out.read_text(), err.read_text()
+
+
+@pytest.mark.process
+def test_first_start_prints_one_admin_on_stderr_and_later_starts_do_not(tmp_path: Path) -> None:
+    env = _env(database_url=f"sqlite:///{tmp_path / 'first.db'}", tenant_domain=TENANT)
+    stdout, stderr = _serve(tmp_path, env, "first", workers=2)
+    lines = [line for line in stderr.splitlines() if "clientSecret" in line]
+    assert len(lines) == 1 and "clientSecret" not in stdout
+    assert "admin client" in stderr
+    printed = json.loads(lines[0])
+    form = secret_form(printed["clientId"], printed["clientSecret"])
+
+    def printed_admin_works(url: str) -> None:
+        assert httpx.post(f"{url}/auth/v1/token", data=form).status_code == 200
+
+    again_out, again_err = _serve(tmp_path, env, "again", while_up=printed_admin_works)
+    assert "clientSecret" not in again_out + again_err
+    assert printed["clientSecret"] not in again_out + again_err
+
+
+@pytest.mark.process
+def test_start_with_an_admin_in_the_environment_prints_no_secret(tmp_path: Path) -> None:
+    env = _env(
+        database_url=f"sqlite:///{tmp_path / 'given.db'}",
+        admin_client_id=ENV_ADMIN,
+        admin_client_secret=PLAIN,
+    )
+    stdout, stderr = _serve(tmp_path, env, "given")
+    assert "clientSecret" not in stdout + stderr
+    assert PLAIN not in stdout + stderr
