@@ -50,7 +50,7 @@ def timing_rows(workdir: Path, samples: int = 300) -> list[str]:
     workdir.mkdir(exist_ok=True)
     with scenarios.sandbox("sqlite", workdir, workers=1, env=env) as box:
         minted = scenarios.mint_call(box, scenarios.new_bridge(box))().body["credential"]
-        wrong, _ = scenarios.new_secret()
+        wrong = scenarios.new_secret()
         cases = {
             "unknown client": secret_form("nobody-here-00000@acme.conductor.one/tcc", wrong),
             "wrong secret": secret_form(minted["clientId"], wrong),
