@@ -68,7 +68,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = f"{error['loc'][0]}: " if error["loc"] else ""
-        sys.exit(f"c1-mock: invalid setting: {where}{error['msg']}")
+        message = error["msg"].removeprefix("Value error, ")
+        sys.exit(f"c1-mock: invalid setting: {where}{message}")
 
 
 def serve(settings: Settings) -> None:

@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from c1_mock.config import Settings
+from c1_mock.testing.client import C1Mock
 from tests.helpers import (
     ADMIN_ID,
     ADMIN_SECRET,
@@ -20,11 +21,8 @@ from tests.helpers import (
     Backend,
     PostgresBackend,
     SQLiteBackend,
-    bearer,
-    create_bridge,
+    c1_mock,
     in_process,
-    mint,
-    secret_form,
 )
 
 
@@ -81,25 +79,28 @@ def short_lived(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def admin_token(client: TestClient) -> str:
-    response = client.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET))
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
+def mock(client: TestClient) -> C1Mock:
+    """The shipped helpers (what the pytest plugin's fixtures are) over `client`, as its admin."""
+    return c1_mock(client)
 
 
 @pytest.fixture
-def admin(admin_token: str) -> dict[str, str]:
+def admin_token(mock: C1Mock) -> str:
+    return mock.admin_token()
+
+
+@pytest.fixture
+def admin(mock: C1Mock) -> dict[str, str]:
     """Headers that authenticate as the admin client."""
-    return bearer(admin_token)
+    return mock.admin_headers()
 
 
 @pytest.fixture
-def bridge(client: TestClient, admin: dict[str, str]) -> dict[str, Any]:
-    return create_bridge(client, admin, "office")
+def bridge(mock: C1Mock) -> dict[str, Any]:
+    return mock.create_bridge("office")
 
 
 @pytest.fixture
-def credential(client: TestClient, admin: dict[str, str], bridge: dict[str, Any]) -> dict[str, Any]:
+def credential(mock: C1Mock, bridge: dict[str, Any]) -> dict[str, Any]:
     """A freshly minted credential, with its clientSecret."""
-    return mint(client, admin, bridge["id"])
+    return mock.mint(bridge["id"])

@@ -25,7 +25,8 @@ from c1_mock.core.ids import Random
 from c1_mock.core.models import Base
 from c1_mock.main import create_app
 from c1_mock.testing import assertions
-from tests.contract.openapi import check
+from c1_mock.testing.client import C1Mock
+from tests.contract.openapi import check, is_documented
 
 TENANT = "acme.conductor.one"
 ADMIN_ID = f"tester-admin-00001@{TENANT}/spc"
@@ -124,10 +125,14 @@ def introspect(client: httpx.Client, token: str) -> httpx.Response:
 # --- the control plane -------------------------------------------------------------------------
 
 
-def state(client: httpx.Client, **kwargs: Any) -> dict[str, Any]:
+def c1_mock(client: httpx.Client) -> C1Mock:
+    """The shipped helpers over `client`, as the admin of the `client` fixture."""
+    return C1Mock(client, admin_client_id=ADMIN_ID, admin_client_secret=ADMIN_SECRET)
+
+
+def state(client: httpx.Client) -> dict[str, Any]:
     """GET /_mock/state: every bridge, credential and admin client."""
-    body: dict[str, Any] = _ok(client.get("/_mock/state", **kwargs))
-    return body
+    return c1_mock(client).state()
 
 
 def stored(client: httpx.Client) -> dict[str, Any]:
@@ -135,9 +140,11 @@ def stored(client: httpx.Client) -> dict[str, Any]:
     return {k: v for k, v in state(client).items() if k != "now"}
 
 
-def requests(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = _ok(client.get("/_mock/requests", params=params))["requests"]
-    return entries
+def requests(
+    client: httpx.Client, operationId: str | None = None, status: int | None = None
+) -> list[dict[str, Any]]:
+    """The request journal, oldest first."""
+    return c1_mock(client).requests(operationId, status)
 
 
 def add_fault(client: httpx.Client, **spec: Any) -> dict[str, Any]:
@@ -238,10 +245,19 @@ class PostgresBackend(Backend):
 # --- apps --------------------------------------------------------------------------------------
 
 
+def _contract(response: httpx.Response) -> None:
+    """Every success of an operation openapi.yaml documents is checked against it; tests check
+    the errors they provoke themselves."""
+    if response.is_success and is_documented(response.request):
+        response.read()
+        check(response)
+
+
 @contextmanager
 def in_process(settings: Settings, **changes: Any) -> Iterator[TestClient]:
     """The app with `changes` to its settings, over Starlette's TestClient (no socket), with the
-    host name of the tenant."""
+    host name of the tenant; its successful answers are checked against openapi.yaml."""
     app = create_app(settings.model_copy(update=changes))
     with TestClient(app, base_url=f"http://{TENANT}") as test_client:
+        test_client.event_hooks["response"].append(_contract)
         yield test_client

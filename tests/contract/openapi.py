@@ -6,8 +6,8 @@ valid against the documented schema (OpenAPI 3.1 schemas are JSON Schema 2020-12
 inside the document).
 
 Bodies are checked more strictly than the document says, because C1's API marshals with
-EmitUnpopulated (C1-NOTES.md): every object must carry every property its schema declares and no
-other, and date-times must be RFC 3339 UTC with `Z`.
+protojson's EmitUnpopulated (every field written, set or not): every object must carry every
+property its schema declares and no other, and date-times must be RFC 3339 UTC with `Z`.
 """
 
 from __future__ import annotations
@@ -77,6 +77,15 @@ def _escape(segment: str) -> str:
 
 def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$")
+
+
+def is_documented(request: httpx.Request) -> bool:
+    """Whether openapi.yaml describes the operation `request` went to."""
+    try:
+        operation(request.method, request.url.path)
+    except AssertionError:
+        return False
+    return True
 
 
 def operation(method: str, path: str) -> tuple[str, dict[str, Any]]:

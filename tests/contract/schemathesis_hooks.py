@@ -1,7 +1,7 @@
-"""Schemathesis hooks for tests/test_schemathesis.py (loaded through SCHEMATHESIS_HOOKS).
+"""Schemathesis hooks for tests/contract/test_schemathesis.py (loaded through SCHEMATHESIS_HOOKS).
 
 openapi.yaml keeps C1's request schemas exactly as C1 publishes them, and those leave out rules C1
-documents in prose (C1-NOTES.md, CLARIFICATIONS.md). So that schemathesis does not call a correct
+documents in prose (in its API descriptions and docs). So that schemathesis does not call a correct
 400 a rejected valid request, *positive* cases are brought within those rules; negative cases and
 every check stay untouched:
 - displayName is required, not blank, at most 512 characters; description at most 4096; neither
@@ -12,7 +12,7 @@ every check stay untouched:
   becomes "" (the first page).
 
 The control plane's own schemas (tag Mock) say all a schema can; the seed document's rules that span
-entries or need a real key (CLARIFICATIONS.md) are brought within the same way:
+entries or need a real key are brought within the same way:
 - admins' clientIds, bridges' ids and the displayNames of bridges without one appear once;
   a displayName is not blank;
 - a credential's clientSecret is a real C1 secret (a fresh key each time, so two entries never

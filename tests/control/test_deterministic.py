@@ -28,7 +28,7 @@ def _session(client: httpx.Client) -> list[Any]:
     return [bridge["id"], credential["id"], credential["clientSecret"], keys]
 
 
-def _fresh_run(tmp_path: Path, name: str, seed: int | None) -> list[Any]:
+def _app(tmp_path: Path, name: str, seed: int | None) -> TestClient:
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / name}",
         tenant_domain=TENANT,
@@ -36,7 +36,11 @@ def _fresh_run(tmp_path: Path, name: str, seed: int | None) -> list[Any]:
         admin_client_secret=ADMIN_SECRET,
         random_seed=seed,
     )
-    with TestClient(create_app(settings), base_url=f"http://{TENANT}") as client:
+    return TestClient(create_app(settings), base_url=f"http://{TENANT}")
+
+
+def _fresh_run(tmp_path: Path, name: str, seed: int | None) -> list[Any]:
+    with _app(tmp_path, name, seed) as client:
         return _session(client)
 
 
@@ -56,15 +60,18 @@ def test_without_a_seed_or_with_another_they_differ(tmp_path: Path) -> None:
     assert _fresh_run(tmp_path, "three.db", None)[:3] != seeded[:3]
 
 
+def test_two_apps_in_one_process_draw_from_streams_of_their_own(tmp_path: Path) -> None:
+    with _app(tmp_path, "one.db", 42) as one, _app(tmp_path, "two.db", 42) as two:
+        first = _session(one)
+        second = _session(two)  # after the first app drew its own
+        third = _session(one)
+
+    assert second == first
+    assert third[:3] != first[:3]
+
+
 def test_a_reset_server_repeats_the_ids_of_a_fresh_one(tmp_path: Path) -> None:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'c1.db'}",
-        tenant_domain=TENANT,
-        admin_client_id=ADMIN_ID,
-        admin_client_secret=ADMIN_SECRET,
-        random_seed=7,
-    )
-    with TestClient(create_app(settings), base_url=f"http://{TENANT}") as client:
+    with _app(tmp_path, "c1.db", 7) as client:
         fresh = _session(client)
         client.post("/_mock/reset")
         again = _session(client)

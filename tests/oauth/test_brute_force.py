@@ -1,6 +1,6 @@
 """The token endpoint's brute-force guard: max_failed_auths failures for one client id within
 failed_auth_window seconds make that client id answer 429 with Retry-After until the window
-passes (CLARIFICATIONS.md)."""
+passes."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Who may call what: an admin's token every operation, a tunnel credential's token only
-Introspect; 401 without a working token, 404 for unknown ids, 400 for bad bodies, never a 500,
-and a failed request changes nothing."""
+"""Who may call what, for every operation the app registers: an admin's token every C1 operation,
+a tunnel credential's token only those open to any client (Introspect); 401 without a working
+token, 404 for unknown ids, 400 for bad bodies, never a 500, and a failed request changes
+nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.testclient import TestClient
 
+from c1_mock.request.operations import Caller, Operation
 from tests.contract.openapi import check
 from tests.helpers import (
     BRIDGES,
@@ -20,63 +22,65 @@ from tests.helpers import (
     bearer,
     create_bridge,
     mint,
+    stored,
     token_with_secret,
 )
 
 Admin = dict[str, str]
 CREDENTIALS = "/api/v1/iam/tunnel/credentials"
+# Every write operation takes this body: CreateBridge needs it, the others ignore it.
+BODY = {"displayName": "another"}
 
 
-def _operations(bridge_id: str, credential_id: str) -> list[tuple[str, str, Any]]:
-    """(method, path, JSON body) for each of the nine operations, in an order that works."""
-    return [
-        ("GET", BRIDGES, None),
-        ("POST", BRIDGES, {"displayName": "another"}),
-        ("GET", f"{BRIDGES}/{bridge_id}", None),
-        ("PATCH", f"{BRIDGES}/{bridge_id}", {"description": "patched"}),
-        ("GET", f"{BRIDGES}/{bridge_id}/credentials", None),
-        ("GET", f"{BRIDGES}/{bridge_id}/announced_services", None),
-        ("DELETE", f"{CREDENTIALS}/{credential_id}", None),
-        ("POST", f"{BRIDGES}/{bridge_id}/credentials", {}),
-        ("DELETE", f"{BRIDGES}/{bridge_id}", None),
-    ]
+def _with_a_caller(client: TestClient) -> list[Operation]:
+    """The registered operations that need a bearer token."""
+    registry = client.app.state.server.registry  # type: ignore[attr-defined]
+    return [op for op in registry if op.caller in (Caller.ADMIN, Caller.CLIENT)]
 
 
-def _call(client: TestClient, method: str, path: str, body: Any, headers: Admin) -> Any:
-    response = client.request(method, path, json=body, headers=headers)
+def _path(operation: Operation, credential: dict[str, Any]) -> str:
+    """The operation's path for this credential and its bridge."""
+    path = operation.path.replace("{bridge_id}", credential["bridgeId"])
+    if path.endswith("/credentials/{id}"):
+        return path.replace("{id}", credential["id"])
+    return path.replace("{id}", credential["bridgeId"])
+
+
+def _call(client: TestClient, operation: Operation, path: str, headers: Admin) -> Any:
+    body = BODY if operation.writes else None
+    response = client.request(operation.method, path, json=body, headers=headers)
     check(response)
     return response
 
 
-def _state(client: TestClient, admin: Admin) -> Any:
-    bridges = check(client.get(BRIDGES, headers=admin))["list"]
-    credentials = [
-        check(client.get(f"{BRIDGES}/{b['id']}/credentials", headers=admin))["list"]
-        for b in bridges
-    ]
-    return bridges, credentials
-
-
-def test_admin_token_may_call_every_operation(
-    client: TestClient, admin: Admin, credential: dict[str, Any]
+def test_every_operation_that_needs_a_token_is_registered_and_documented(
+    client: TestClient,
 ) -> None:
-    for method, path, body in _operations(credential["bridgeId"], credential["id"]):
-        response = _call(client, method, path, body, admin)
-        assert response.status_code == 200, (method, path, response.text)
-    assert check(client.get("/api/v1/auth/introspect", headers=admin))["permissions"]
+    names = {op.operation_id.rsplit(".", 1)[-1] for op in _with_a_caller(client)}
+    assert {"CreateBridgeCredential", "Introspect", "DeleteBridge"} <= names
+    assert len(names) >= 10
 
 
-def test_tunnel_token_may_call_only_introspect(
+def test_admin_token_may_call_every_operation(client: TestClient, admin: Admin) -> None:
+    for operation in _with_a_caller(client):
+        credential = mint(client, admin, create_bridge(client, admin)["id"])
+        response = _call(client, operation, _path(operation, credential), admin)
+        assert response.status_code == operation.status_code, (operation.path, response.text)
+
+
+def test_tunnel_token_is_refused_where_only_admins_may_call(
     client: TestClient, admin: Admin, credential: dict[str, Any]
 ) -> None:
     tunnel = bearer(token_with_secret(client, credential["clientId"], credential["clientSecret"]))
-    before = _state(client, admin)
-    for method, path, body in _operations(credential["bridgeId"], credential["id"]):
-        response = _call(client, method, path, body, tunnel)
-        assert response.status_code == 403, (method, path)
-        assert response.json()["code"] == 7
-    assert client.get("/api/v1/auth/introspect", headers=tunnel).status_code == 200
-    assert _state(client, admin) == before
+    before = stored(client)
+    for operation in _with_a_caller(client):
+        response = _call(client, operation, _path(operation, credential), tunnel)
+        if operation.caller is Caller.ADMIN:
+            assert response.status_code == 403, operation.path
+            assert response.json()["code"] == 7
+        else:
+            assert response.status_code == 200, operation.path
+    assert stored(client) == before
 
 
 def _forged_token(claims: dict[str, Any]) -> str:
@@ -108,14 +112,13 @@ def _bad_headers(admin_token: str) -> list[dict[str, str]]:
 def test_missing_or_bad_token_is_401_everywhere(
     client: TestClient, admin: Admin, admin_token: str, credential: dict[str, Any]
 ) -> None:
-    before = _state(client, admin)
-    operations = _operations(credential["bridgeId"], credential["id"])
+    before = stored(client)
     for headers in _bad_headers(admin_token):
-        for method, path, body in [*operations, ("GET", "/api/v1/auth/introspect", None)]:
-            response = _call(client, method, path, body, headers)
-            assert response.status_code == 401, (headers, method, path)
+        for operation in _with_a_caller(client):
+            response = _call(client, operation, _path(operation, credential), headers)
+            assert response.status_code == 401, (headers, operation.path)
             assert response.json()["code"] == 16
-    assert _state(client, admin) == before
+    assert stored(client) == before
 
 
 def test_token_of_another_server_is_401(client: TestClient, admin: Admin, admin_token: str) -> None:
@@ -141,7 +144,8 @@ UNKNOWN: list[tuple[str, str]] = [
 def test_unknown_bridge_or_credential_is_404(client: TestClient, admin: Admin) -> None:
     for method, path in UNKNOWN:
         body = {"displayName": "x"} if method in ("PATCH", "POST") else None
-        response = _call(client, method, path, body, admin)
+        response = client.request(method, path, json=body, headers=admin)
+        check(response)
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["code"] == 5
 
@@ -166,20 +170,20 @@ BAD_BODIES: list[tuple[str, Any]] = [
 def test_bad_create_bridge_body_is_400_and_creates_nothing(
     client: TestClient, admin: Admin
 ) -> None:
-    before = _state(client, admin)
+    before = stored(client)
     headers = admin | {"Content-Type": "application/json"}
     for name, body in BAD_BODIES:
         response = client.post(BRIDGES, content=body, headers=headers)
         assert response.status_code == 400, (name, response.text)
         assert check(response)["code"] == 3
-    assert _state(client, admin) == before
+    assert stored(client) == before
 
 
 @pytest.mark.parametrize("body", ["{", "[]", '"x"', "5"])
 def test_bad_body_on_body_less_operations_is_400_and_changes_nothing(
     client: TestClient, admin: Admin, credential: dict[str, Any], body: str
 ) -> None:
-    before = _state(client, admin)
+    before = stored(client)
     headers = admin | {"Content-Type": "application/json"}
     bridge_id = credential["bridgeId"]
     for method, path in [
@@ -190,7 +194,7 @@ def test_bad_body_on_body_less_operations_is_400_and_changes_nothing(
         response = client.request(method, path, content=body, headers=headers)
         assert response.status_code == 400, (method, path, response.text)
         assert check(response)["code"] == 3
-    assert _state(client, admin) == before
+    assert stored(client) == before
 
 
 def test_body_over_the_limit_is_413(client: TestClient, admin: Admin) -> None:

@@ -17,7 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from c1_mock.core.crypto import decode_secret, public_key_text
-from tests.helpers import assertion_form, bearer, go_assertion, secret_form
+from tests.helpers import assertion_form, bearer, go_assertion, secret_form, stored
 
 API = "/api/v1/iam/tunnel"
 HOSTILE_IDS = [
@@ -41,16 +41,6 @@ C1_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 10, 413: 3, 415: 3, 4
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def state(client: TestClient, admin: dict[str, str]) -> str:
-    """Every bridge and every credential, as the API shows them."""
-    bridges = client.get(f"{API}/bridges", headers=admin).json()["list"]
-    out = []
-    for bridge in bridges:
-        creds = client.get(f"{API}/bridges/{bridge['id']}/credentials", headers=admin).json()
-        out.append({"bridge": bridge, "credentials": creds["list"]})
-    return json.dumps(out, sort_keys=True)
 
 
 def assert_c1_error(response: Any) -> None:
@@ -94,7 +84,7 @@ def test_hostile_path_ids_are_4xx_with_c1_body_and_change_nothing(
     template: str,
     hostile: str,
 ) -> None:
-    before = state(client, admin)
+    before = stored(client)
     # Sent as given (raw %xx escapes reach the server) and fully quoted (the server decodes).
     for text in {hostile, quote(hostile, safe="")}:
         body = {"displayName": "x"} if method == "PATCH" else {}
@@ -102,21 +92,21 @@ def test_hostile_path_ids_are_4xx_with_c1_body_and_change_nothing(
             method, API + template.format(text), headers=admin, json=body, follow_redirects=False
         )
         assert_c1_error(response)
-    assert state(client, admin) == before
+    assert stored(client) == before
     assert_still_works(client, credential)
 
 
 def test_body_over_one_mebibyte_is_413_on_the_api(
     client: TestClient, admin: dict[str, str], credential: dict[str, Any]
 ) -> None:
-    before = state(client, admin)
+    before = stored(client)
     big = json.dumps({"displayName": "x" * (1024 * 1024 + 1)})
     response = client.post(
         f"{API}/bridges", content=big, headers={**admin, "Content-Type": "application/json"}
     )
     assert response.status_code == 413
     assert_c1_error(response)
-    assert state(client, admin) == before
+    assert stored(client) == before
 
 
 def test_body_over_one_mebibyte_is_413_on_the_token_endpoint(
@@ -180,12 +170,12 @@ def test_invalid_utf8_form_is_invalid_request(client: TestClient, body: bytes) -
 def test_malformed_json_is_400_with_c1_body_and_creates_nothing(
     client: TestClient, admin: dict[str, str], content: bytes
 ) -> None:
-    before = state(client, admin)
+    before = stored(client)
     response = client.post(
         f"{API}/bridges", content=content, headers={**admin, "Content-Type": "application/json"}
     )
     assert_c1_error(response)
-    assert state(client, admin) == before
+    assert stored(client) == before
 
 
 @pytest.mark.parametrize(
@@ -194,14 +184,14 @@ def test_malformed_json_is_400_with_c1_body_and_creates_nothing(
 def test_wrong_content_type_on_the_api_is_4xx_and_creates_nothing(
     client: TestClient, admin: dict[str, str], content_type: str
 ) -> None:
-    before = state(client, admin)
+    before = stored(client)
     response = client.post(
         f"{API}/bridges",
         content=b"displayName=x",
         headers={**admin, "Content-Type": content_type},
     )
     assert_c1_error(response)
-    assert state(client, admin) == before
+    assert stored(client) == before
 
 
 @pytest.mark.parametrize(
@@ -353,11 +343,11 @@ def _other_secret() -> str:
 def test_forged_assertions_are_invalid_client_and_consume_nothing(
     client: TestClient, admin: dict[str, str], credential: dict[str, Any], name: str
 ) -> None:
-    before = state(client, admin)
+    before = stored(client)
     assertion = FORGED_ASSERTIONS[name](credential["clientId"], credential["clientSecret"])
     response = client.post("/auth/v1/token", data=assertion_form(credential["clientId"], assertion))
     assert_oauth_error(response, 401, "invalid_client")
-    assert state(client, admin) == before
+    assert stored(client) == before
     good = go_assertion(credential["clientId"], credential["clientSecret"])
     ok = client.post("/auth/v1/token", data=assertion_form(credential["clientId"], good))
     assert ok.status_code == 200, ok.text

@@ -77,6 +77,21 @@ def test_admin_create_prints_a_working_client_once(tmp_path: Path) -> None:
         assert token_response(client, form).status_code == 200
 
 
+def test_a_random_seed_with_several_workers_is_refused_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "c1_mock.cli", "serve", "--workers", "2", "--port", "0"],
+        env=_env(random_seed="7", database_url=f"sqlite:///{tmp_path / 'seeded.db'}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode != 0
+    assert done.stderr.strip().count("\n") == 0
+    assert "random_seed needs workers=1" in done.stderr
+    assert not (tmp_path / "seeded.db").exists()
+
+
 ENV_ADMIN = "ops-admin-00001@acme.conductor.one/spc"
 PLAIN = "a-plain-secret-not-in-c1-format-but-long-enough"
 

@@ -1,6 +1,6 @@
 """Self-routing client ids: the tenant domain is the server's own address, so that a Go-based
-client finds the server from the client id alone (C1-NOTES.md, "Pointing clients at another
-host")."""
+client, which takes the API host from the client id's tenant part, finds the server from the
+client id alone."""
 
 from __future__ import annotations
 
