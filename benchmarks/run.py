@@ -30,9 +30,10 @@ from urllib.parse import urlencode
 
 from benchmarks import load, servers
 from benchmarks.load import Result
+from c1_mock.oauth.jwts import ASSERTION_TYPE
 
 RESULTS = Path(__file__).parent / "results"
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 WARMUP_SECONDS = 1
