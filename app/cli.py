@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
@@ -25,7 +24,10 @@ def _serve_parser(sub: Any) -> None:
     serve.add_argument(
         "--no-control", dest="control", action="store_false", default=None, help="turn off /_mock/"
     )
-    serve.add_argument("--log-level", help="uvicorn log level (default info)")
+    serve.add_argument("--log-level", help="log level (default info)")
+    serve.add_argument(
+        "--log-format", choices=["text", "json"], help="the request log: text lines or JSON"
+    )
     _tls_flags(serve)
 
 
@@ -55,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     create = admin.add_parser("create", help="mint an admin client and print its secret once")
     create.add_argument("--database-url")
     create.add_argument("--tenant-domain")
+    listing = admin.add_parser("list", help="the admin clients (never their secrets)")
+    listing.add_argument("--database-url")
+    revoke = admin.add_parser("revoke", help="remove an admin client; its tokens stop working")
+    revoke.add_argument("client_id", metavar="CLIENT_ID")
+    revoke.add_argument("--database-url")
     health = sub.add_parser("healthcheck", help="exit 0 when the server of these settings is up")
     health.add_argument("--port", type=int)
     return parser
@@ -119,11 +126,15 @@ def _tls_options(settings: Settings) -> dict[str, Any]:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How `serve` runs uvicorn; benchmarks/bare_app.py serves its baseline with the same."""
+    from .request import log as requests_log
+
     return {
         "host": settings.host,
         "port": settings.port,
         "workers": settings.workers,
         "log_level": settings.log_level,
+        "log_config": requests_log.config(settings.log_level, settings.log_format),
+        "access_log": False,  # c1-mock logs requests itself (request/log.py)
         "proxy_headers": False,
     }
 
@@ -138,23 +149,6 @@ def db_upgrade(settings: Settings) -> None:
     print("c1-mock: database is at the latest migration", file=sys.stderr)
 
 
-def admin_create(settings: Settings) -> None:
-    from .control import clock
-    from .core import migrate
-    from .core.db import Database
-    from .core.ids import Random
-    from .oauth import clients
-
-    db = Database(settings.database_url)
-    migrate.upgrade(db.engine)
-    with db.session(write=True) as session:
-        client_id, secret = clients.new_admin(
-            session, source="cli", settings=settings, random=Random(), now=clock.now(session)
-        )
-    db.dispose()
-    print(json.dumps({"clientId": client_id, "clientSecret": secret}))
-
-
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     settings = settings_from(args)
@@ -167,7 +161,18 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(0 if probe(settings) else 1)
     else:
-        admin_create(settings)
+        _admin(args, settings)
+
+
+def _admin(args: argparse.Namespace, settings: Settings) -> None:
+    from .server import admins
+
+    if args.admin_command == "create":
+        admins.create(settings)
+    elif args.admin_command == "list":
+        admins.list_all(settings)
+    else:
+        admins.revoke(settings, args.client_id)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def tenant_of(client_id: str) -> str:
+    """The tenant domain of a client id `<name>@<tenant domain>/<kind>`; "" when it has none."""
+    _, at, rest = client_id.partition("@")
+    tenant, slash, _ = rest.rpartition("/")
+    return tenant if at and slash else ""
 
 
 class Settings(BaseSettings):
@@ -21,6 +29,9 @@ class Settings(BaseSettings):
     # Self-routing: the tenant domain becomes this server's own address (127.0.0.1:8443), so that
     # Go-based clients, which take the host from the client id, find the server from it alone.
     self_route: bool = False
+    # Names a client assertion's `aud` may carry besides the tenant domain's host and the loopback
+    # names (a sandbox reached as `c1-mock`); comma-separated in C1MOCK_AUDIENCES.
+    audiences: Annotated[list[str], NoDecode] = []
 
     # TLS (server/tls.py): a local CA and server certificate made once in tls_dir, or your own pair.
     tls: bool = False
@@ -57,6 +68,25 @@ class Settings(BaseSettings):
     max_body_size: int = Field(default=1024 * 1024, ge=1024)
 
     log_level: str = "info"
+    # The request log: one line of text per request, or one JSON object.
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("audiences", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("control_token")
+    @classmethod
+    def _a_token_is_not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(
+                "is empty, which would open the control plane to a bare `Bearer`; "
+                "unset it for an open control plane, or set a token"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_stream(self) -> Settings:
@@ -76,12 +106,24 @@ class Settings(BaseSettings):
             self.tenant_domain = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
         return self
 
+    @model_validator(mode="after")
+    def _admin_of_this_tenant(self) -> Settings:
+        tenant = tenant_of(self.admin_client_id or "")
+        if tenant and tenant != self.tenant_domain:
+            raise ValueError(
+                f"admin_client_id is of tenant {tenant!r}, but the tenant domain is "
+                f"{self.tenant_domain!r}: the server would refuse it"
+            )
+        return self
+
     def env(self) -> dict[str, str]:
         """These settings as C1MOCK_ environment variables, for worker processes."""
         out: dict[str, str] = {}
         for name, value in self.model_dump().items():
-            if value is not None:
-                out[f"C1MOCK_{name.upper()}"] = (
-                    str(value).lower() if isinstance(value, bool) else str(value)
-                )
+            if isinstance(value, bool):
+                out[f"C1MOCK_{name.upper()}"] = str(value).lower()
+            elif isinstance(value, list):
+                out[f"C1MOCK_{name.upper()}"] = ",".join(value)
+            elif value is not None:
+                out[f"C1MOCK_{name.upper()}"] = str(value)
         return out

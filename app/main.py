@@ -43,7 +43,11 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
         bootstrap.prepare(db, settings, random)
     with db.session() as session:
         signer = load_signer(
-            session, tenant_domain=settings.tenant_domain, random=random, now=clock.now(session)
+            session,
+            tenant_domain=settings.tenant_domain,
+            lifetime=settings.token_lifetime,
+            random=random,
+            now=clock.now(session),
         )
     # Deterministic mode: requests draw from the seeded stream from its start, as after a reset.
     random.restart()

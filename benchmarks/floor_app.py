@@ -48,6 +48,7 @@ DATABASE_ENV = "C1MOCK_FLOOR_DATABASE"
 TENANT = "floor.conductor.one"
 ISSUER = f"https://{TENANT}"
 LIFETIME = 3600
+BINDING = "floor"  # the floor keeps no client records to bind tokens to
 ACTIVE = "ACTIVE"
 TOKEN_PATH = "/floor/token"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -117,7 +118,9 @@ class Floor:
     def open(cls, path: str) -> Floor:
         conn = connect(path)
         kid, text = conn.execute("SELECT kid, private_key FROM signing_key").fetchone()
-        return cls(conn, WriteTurn(path, timeout=10), Signer(kid, text, ISSUER, RANDOM))
+        return cls(
+            conn, WriteTurn(path, timeout=10), Signer(kid, text, ISSUER, RANDOM, lifetime=LIFETIME)
+        )
 
     def caller(self, authorization: str) -> str | None:
         """The client id in a valid `Bearer <access token>` this floor signed, else None:
@@ -126,13 +129,13 @@ class Floor:
         if scheme.lower() != "bearer":
             return None
         try:
-            return self.signer.client_id_of(token, now=datetime.now(UTC))
+            return self.signer.verify(token, now=datetime.now(UTC)).client_id
         except JWTRejected:
             return None
 
     def sign(self, client_id: str) -> str:
         """An access token, signed by c1-mock's own Signer."""
-        return self.signer.issue(client_id, now=datetime.now(UTC), lifetime=LIFETIME)
+        return self.signer.issue(client_id, binding=BINDING, now=datetime.now(UTC))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

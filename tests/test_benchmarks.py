@@ -147,8 +147,8 @@ def test_mint_revokes_the_active_client_and_leaves_one(
 def _foreign_token() -> str:
     """A well-formed access token for this issuer, signed by another key."""
     key = private_key_text(new_private_key(Random()))
-    other = Signer("other", key, floor_app.ISSUER, Random())
-    return other.issue("x", now=datetime.now(UTC), lifetime=3600)
+    other = Signer("other", key, floor_app.ISSUER, Random(), lifetime=3600)
+    return other.issue("x", binding=floor_app.BINDING, now=datetime.now(UTC))
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-jwt", "Bearer foreign", "Basic"])

@@ -59,6 +59,16 @@ def now(session: Session) -> datetime:
     return current(session).now()
 
 
+def under_lock(session: Session, now: datetime) -> datetime:
+    """The time for a change made under a row lock just taken. On SQLite the transaction held the
+    database's write lock from its start, so `now` (read then) already is; on PostgreSQL a
+    concurrent change may have committed while this one waited for the lock, and read the clock
+    after this one did: read it again, so that times follow the order changes commit in."""
+    if session.get_bind().dialect.name == "sqlite":
+        return now
+    return current(session).now()
+
+
 def save(session: Session, clock: Clock) -> Clock:
     """Store `clock` as the server's clock (real time when it is neither offset nor frozen)."""
     session.execute(delete(ClockState))

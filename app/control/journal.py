@@ -1,12 +1,14 @@
 """The request journal: one row per request to the C1 API or the token endpoint, so that tests can
 check what their code under test called. It holds what identifies a request (method, path,
-operationId, status, client id) and never a body, query string or header value: no secret,
-assertion or token can reach it.
+operationId, status, client id) and never a body, query string or header value, nor a path
+segment or client id that is not shaped like an id (Entry): no secret, assertion or token can
+reach it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +16,7 @@ from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from ..core.crypto import SECRET_PREFIX
+from ..core import ids
 from ..core.models import JournalEntry
 from ..core.protojson import timestamp
 
@@ -25,38 +27,61 @@ _PRUNE_EVERY = 16
 _INSERT = insert(JournalEntry.metadata.tables[JournalEntry.__tablename__])
 
 
-def _clean(value: str) -> str:
-    """A client id or path as sent, unless a confused client put a secret in it; control
-    characters escaped (PostgreSQL's text cannot hold a NUL)."""
-    if SECRET_PREFIX in value:
-        value = "/".join("[redacted]" if SECRET_PREFIX in p else p for p in value.split("/"))
-    if value.isprintable():
-        return value
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in value)
+@dataclass(frozen=True)
+class Entry:
+    """What the journal (and the request log) keeps of one request. Of what a client sent, only
+    what has the shape of an id stays: path segments that are a route's own words, KSUIDs or
+    cutenames, and a client id that reads as one; anything else becomes a marker with its length,
+    so that a confused client's secret, key or token (as a path segment or a client id) is never
+    stored or shown."""
+
+    method: str
+    path: str
+    operation_id: str
+    status: int
+    client_id: str
+    latency_ms: float
+    fault: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        method: str,
+        path: str,
+        operation_id: str,
+        status: int,
+        client_id: str,
+        latency_ms: float,
+        words: frozenset[str],
+        fault: bool = False,
+    ) -> Entry:
+        """An entry for a request to `path`, whose routes' own path segments are `words`."""
+        segments = [s if s in words or _is_id(s) else _redacted(s) for s in path.split("/")]
+        shown = client_id if not client_id or ids.is_client_id(client_id) else _redacted(client_id)
+        method = method if method.isalpha() else _redacted(method)
+        return cls(method, "/".join(segments), operation_id, status, shown, latency_ms, fault)
 
 
-def record(
-    session: Session,
-    *,
-    method: str,
-    path: str,
-    operation_id: str,
-    status: int,
-    client_id: str,
-    latency_ms: float,
-    now: datetime,
-    keep: int,
-) -> None:
+def _is_id(segment: str) -> bool:
+    return ids.is_ksuid(segment) or ids.is_cutename(segment) or ids.is_client_id(segment)
+
+
+def _redacted(value: str) -> str:
+    return f"[redacted: {len(value)} characters]"
+
+
+def record(session: Session, entry: Entry, *, now: datetime, keep: int) -> None:
     """Add one entry and, now and then, drop the oldest beyond the newest `keep`. Core
     statements, not the ORM's unit of work: this runs for every request."""
     values = {
         "at": now,
-        "method": method[:16],
-        "path": _clean(path)[:2048],
-        "operation_id": operation_id[:128],
-        "status": status,
-        "client_id": _clean(client_id)[:320],
-        "latency_ms": latency_ms,
+        "method": entry.method[:16],
+        "path": entry.path[:2048],
+        "operation_id": entry.operation_id[:128],
+        "status": entry.status,
+        "client_id": entry.client_id[:320],
+        "latency_ms": entry.latency_ms,
     }
     result = session.execute(_INSERT, values)
     assert isinstance(result, CursorResult)

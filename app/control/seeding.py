@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..config import Settings
+from ..config import Settings, tenant_of
 from ..core.errors import InvalidArgument
 from ..core.ids import Random
 from ..core.models import AdminClient, Bridge, Credential
@@ -48,32 +48,49 @@ class Seeded:
 def parse(text: str | bytes) -> SeedDocument:
     """The checked document, or InvalidArgument naming the offending entry. No document at all
     (empty, or only comments) is the empty one; `null` is not a document."""
-    try:
-        data = _load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise InvalidArgument(f"document: not valid YAML or JSON: {problem}{where}") from None
+    data = _load(text)
     try:
         document = SeedDocument.model_validate(data)
     except ValidationError as exc:
         raise InvalidArgument(_describe(exc)) from None
+    except RecursionError:
+        raise InvalidArgument("document: nested too deeply") from None
     check(document)
     return document
 
 
 def _load(text: str | bytes) -> Any:
+    """The parsed document. A value the parsers cannot make (a date that does not exist, an
+    integer of thousands of digits) or nesting deeper than they go is refused like a syntax
+    error, and never quoted: the document may hold secrets."""
     # JSON first: JSON is YAML, but PyYAML refuses the escaped surrogate pairs JSON writes for
     # characters beyond U+FFFF.
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InvalidArgument("document: nested too deeply") from None
     except ValueError:
         pass
-    documents = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    try:
+        documents = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except yaml.YAMLError as exc:
+        raise InvalidArgument(f"document: not valid YAML or JSON: {_where(exc)}") from None
+    except RecursionError:
+        raise InvalidArgument("document: nested too deeply") from None
+    except (ValueError, OverflowError, TypeError):
+        raise InvalidArgument(
+            "document: a value cannot be read (a date or time that does not exist, "
+            "or a number out of range)"
+        ) from None
     if len(documents) > 1:
         raise InvalidArgument("document: one YAML document, not several")
     return documents[0] if documents else {}
+
+
+def _where(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return (getattr(exc, "problem", None) or "syntax error") + where
 
 
 def load_file(path: Path) -> SeedDocument:
@@ -105,7 +122,9 @@ def apply(
     conflict with stored objects raises, and the caller rolls back)."""
     seeded = Seeded()
     for i, admin in enumerate(document.admins):
-        seeded.admins.append(_ensure_admin(session, admin, i, settings=settings, now=now))
+        seeded.admins.append(
+            _ensure_admin(session, admin, i, settings=settings, random=random, now=now)
+        )
     for i, entry in enumerate(document.bridges):
         bridge = _ensure_bridge(session, entry, random=random, now=now)
         seeded.bridges.append(bridge)
@@ -120,8 +139,19 @@ def apply(
 
 
 def _ensure_admin(
-    session: Session, entry: SeedAdmin, index: int, *, settings: Settings, now: datetime
+    session: Session,
+    entry: SeedAdmin,
+    index: int,
+    *,
+    settings: Settings,
+    random: Random,
+    now: datetime,
 ) -> AdminClient:
+    if tenant_of(entry.client_id) != settings.tenant_domain:
+        raise InvalidArgument(
+            f"admins[{index}].clientId: not of this server's tenant domain "
+            f"{settings.tenant_domain!r}: the server would refuse it"
+        )
     existing = session.get(AdminClient, entry.client_id)
     if existing is not None and existing.source != SEED:
         # Replacing it would hand the settings' (or the operator's) admin to the next reset.
@@ -134,6 +164,7 @@ def _ensure_admin(
         secret=entry.client_secret,
         source=SEED,
         settings=settings,
+        random=random,
         now=now,
     )
 

@@ -9,6 +9,7 @@ PostgreSQL: psycopg 3, READ COMMITTED; writers lock rows with SELECT ... FOR UPD
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
@@ -94,11 +95,22 @@ def _sqlite_file(engine: Engine) -> str | None:
     return os.path.abspath(name)
 
 
+def _create_private(path: str | None) -> None:
+    """A SQLite file c1-mock creates is readable by its owner only (it holds the token-signing
+    key); SQLite gives its -wal and -shm files the database file's mode. A file that exists is
+    left as its owner made it."""
+    if path is None:
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Database:
     """The engine and its session factory: one per process."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
+        _create_private(_sqlite_file(self.engine))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.write_turn = WriteTurn(_sqlite_file(self.engine), timeout=BUSY_TIMEOUT_MS / 1000)
         self.threads = SQLITE_THREADS if is_sqlite(self.engine) else POOL_SIZE + POOL_OVERFLOW

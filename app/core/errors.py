@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 
 # grpc-gateway's mapping of HTTP statuses to google.rpc.Code, for errors whose status comes from
 # outside a service (faults, routing); 2 UNKNOWN for any other status.
-GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 10, 429: 8, 500: 13, 503: 14, 504: 4}
+GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 10, 429: 8, 499: 1, 500: 13}
+GRPC_CODES |= {503: 14, 504: 4}
 
 # Responses that carry a secret or a token (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -107,6 +108,13 @@ class Aborted(ApiError):
     """A concurrent change won the race (the database refused ours): retry."""
 
     status = 409
+
+
+class ClientClosed(ApiError):
+    """The client went away before it had sent its whole request: 499 as nginx and grpc-gateway
+    (CANCELLED) write it, for the journal and the log; nobody reads the answer."""
+
+    status = 499
 
 
 class Internal(ApiError):

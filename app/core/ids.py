@@ -9,6 +9,7 @@ tests; without one it is the operating system's cryptographic source.
 from __future__ import annotations
 
 import random as stdlib_random
+import re
 import secrets
 import threading
 from datetime import datetime
@@ -168,8 +169,32 @@ def ksuid(now: datetime, random: Random) -> str:
     return _base62(int.from_bytes(raw, "big"), 27)
 
 
+_MAX_KSUID = 2**160 - 1  # 20 bytes
+
+
 def is_ksuid(value: str) -> bool:
-    return len(value) == 27 and all(c in _BASE62 for c in value)
+    """27 base62 characters that decode to at most 20 bytes."""
+    if len(value) != 27 or not all(c in _BASE62 for c in value):
+        return False
+    number = 0
+    for c in value:
+        number = number * 62 + _BASE62.index(c)
+    return number <= _MAX_KSUID
+
+
+# A cutename as C1 makes them (`clever-fox-42195`), or as a seed document may name a credential.
+_CUTENAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+){1,7}")
+_CLIENT_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*@[A-Za-z0-9.:\[\]-]{1,253}/(tcc|spc|pcc|wfe)")
+
+
+def is_cutename(value: str) -> bool:
+    return len(value) <= 64 and _CUTENAME.fullmatch(value) is not None
+
+
+def is_client_id(value: str) -> bool:
+    """`<name>@<tenant domain>/<kind>`, the name at most 64 characters."""
+    name = value.partition("@")[0]
+    return len(name) <= 64 and _CLIENT_ID.fullmatch(value) is not None
 
 
 def cutename(random: Random) -> str:

@@ -87,6 +87,9 @@ class Credential(Base):
     status: Mapped[str] = mapped_column(String(64))
     secret_hash: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str | None] = mapped_column(String(64))
+    # Named by the access tokens issued to it: a credential replaced under the same id gets
+    # another, so those tokens stop working.
+    binding: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -123,6 +126,7 @@ class AdminClient(Base):
     client_id: Mapped[str] = mapped_column(String(320), primary_key=True)
     secret_hash: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str | None] = mapped_column(String(64))
+    binding: Mapped[str] = mapped_column(String(32))  # as a credential's
     source: Mapped[str] = mapped_column(String(16))  # settings, cli, generated, seed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -151,12 +155,13 @@ class UsedNonce(Base):
 
 
 class AuthFailure(Base):
-    """One failed client authentication, for the brute-force guard."""
+    """One failed client authentication, for the brute-force guard: under a keyed digest of the
+    client id and the source address, so that nothing a client sent is stored."""
 
     __tablename__ = "auth_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    client_id: Mapped[str] = mapped_column(String(320), index=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

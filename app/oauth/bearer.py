@@ -1,4 +1,5 @@
-"""The caller behind a bearer token: an access token of ours whose client is still usable."""
+"""The caller behind a bearer token: an access token of ours whose client record is the one it was
+issued to, and still usable."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from ..core.crypto import constant_time_equals
 from ..core.errors import Unauthenticated
 from . import clients
 from .clients import Principal
@@ -15,12 +17,14 @@ from .signer import Signer
 
 def authenticate(session: Session, *, token: str, signer: Signer, now: datetime) -> Principal:
     """The principal behind an access token, while its client is still usable: revoking,
-    expiring or deleting a credential stops its tokens at once."""
+    expiring, deleting or replacing a credential (or an admin client) stops its tokens at once."""
     try:
-        client_id = signer.client_id_of(token, now=now)
+        issued = signer.verify(token, now=now)
     except JWTRejected:
         raise Unauthenticated("invalid or expired access token") from None
-    record = clients.find(session, client_id=client_id)
+    record = clients.find(session, client_id=issued.client_id)
     if record is None or not clients.is_usable(record, now):
+        raise Unauthenticated("invalid or expired access token")
+    if not constant_time_equals(record.binding, issued.binding):  # replaced since
         raise Unauthenticated("invalid or expired access token")
     return clients.principal(record)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Header, Request
 
+from ..config import Settings
 from ..core.errors import ApiError, Dialect
 from ..request.operations import Caller, Operations, RawBody
 from ..request.unit import Unit
@@ -20,9 +21,9 @@ OptionalHeader = Annotated[str | None, Header()]
 def token(
     unit: Unit,
     body: RawBody,
+    http: Request,
     content_type: OptionalHeader = None,
     authorization: OptionalHeader = None,
-    host: OptionalHeader = None,
 ) -> dict[str, Any] | ApiError:
     """RFC 6749 4.4 client credentials grant, with client_secret_post or private_key_jwt."""
     request = form.parse(body, content_type or "", authorization)
@@ -30,21 +31,29 @@ def token(
     return service.issue(
         unit.session,
         request=request,
-        audiences=audiences(unit.settings.tenant_domain, host or ""),
+        address=http.client.host if http.client else "",
+        audiences=audiences(unit.settings),
         signer=unit.server.signer,
         settings=unit.settings,
         now=unit.now,
     )
 
 
-def audiences(tenant_domain: str, host_header: str) -> set[str]:
-    """Who an assertion may be addressed to: the tenant domain, or the host the client talked
-    to, without its port (as C1's SDKs build `aud`)."""
-    names = {tenant_domain, tenant_domain.rsplit(":", 1)[0]}
-    if host_header:
-        host = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
-        names.add(host.strip("[]"))
-    return names
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def audiences(settings: Settings) -> frozenset[str]:
+    """Who an assertion may be addressed to, as C1's SDKs write `aud` (the host they talk to,
+    without its port): the tenant domain's host, the loopback names, and C1MOCK_AUDIENCES. Never
+    a name taken from the request, which a client chooses."""
+    return LOOPBACK | {_host(settings.tenant_domain), *settings.audiences}
+
+
+def _host(domain: str) -> str:
+    """The host of a `host[:port]` tenant domain, without an IPv6 address's brackets."""
+    if domain.startswith("["):
+        return domain[1:].split("]", 1)[0]
+    return domain.rsplit(":", 1)[0]
 
 
 @operations.get("/auth/v1/jwks", "jwks", dialect=Dialect.C1)

@@ -49,6 +49,8 @@ def parse(body: bytes, content_type: str, authorization: str | None) -> TokenReq
     client_id = fields.get("client_id")
     if not client_id:
         raise invalid_request("client_id is required")
+    if not client_id.isprintable():  # PostgreSQL cannot even compare a NUL: both backends alike
+        raise invalid_request("client_id holds control characters")
     secret, assertion = fields.get("client_secret"), fields.get("client_assertion")
     if secret is not None and assertion is not None:
         raise invalid_request("use one client authentication method, not both")

@@ -1,11 +1,14 @@
-"""The brute-force guard of the token endpoint: after `max_failed_auths`
-failed client authentications for one client id within `failed_auth_window` seconds, further
-attempts for that client id are refused with 429 until the oldest of those failures leaves the
-window. Refused attempts are not counted, so the window is the whole lockout: an attacker cannot
-keep the real holder out for longer than that by hammering on.
+"""The brute-force guard of the token endpoint: after `max_failed_auths` failed client
+authentications for one client id from one source address within `failed_auth_window` seconds,
+further attempts for that client id from that address are refused with 429 until the oldest of
+those failures leaves the window. Refused attempts are not counted, so the window is the whole
+lockout; and because the count is per address (as Auth0's brute-force protection counts), a
+client that sends wrong secrets for another's client id locks out only itself.
 
 Failures live in the database (table auth_failures) so that every worker and replica shares
-them; times follow the server clock, so tests can end a lockout by advancing it.
+them, under a keyed digest of client id and address (nothing a client sent is stored: a confused
+client's secret sent as its client id included); times follow the server clock, so tests can end
+a lockout by advancing it.
 """
 
 from __future__ import annotations
@@ -14,18 +17,12 @@ import math
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from ..core.errors import Answered, oauth
+from ..control import clock
+from ..core.errors import Answered, invalid_client, oauth
 from ..core.models import AuthFailure
-
-# The column's width; a longer client id can belong to no client, so its prefix is key enough.
-_MAX_CLIENT_ID = 320
-
-
-def _key(client_id: str) -> str:
-    return client_id[:_MAX_CLIENT_ID]
 
 
 def too_many_attempts(retry_after: int) -> Answered:
@@ -43,27 +40,46 @@ def too_many_attempts(retry_after: int) -> Answered:
 _FAILURES = cast(Table, AuthFailure.__table__).c
 _RECENT = (
     select(_FAILURES.at)
-    .where(_FAILURES.client_id == bindparam("client_id"))
+    .where(_FAILURES.key == bindparam("key"))
     .where(_FAILURES.at > bindparam("since"), _FAILURES.at <= bindparam("now"))
     .order_by(_FAILURES.at.desc())
     .limit(bindparam("limit"))
 )
 
 
-def check(session: Session, *, client_id: str, limit: int, window: int, now: datetime) -> None:
-    """Raise 429 while `client_id` has `limit` or more failures in the last `window` seconds."""
+def check(session: Session, *, key: str, limit: int, window: int, now: datetime) -> None:
+    """Raise 429 while `key` has `limit` or more failures in the last `window` seconds."""
+    locked_out = _lockout(session, key=key, limit=limit, window=window, now=now)
+    if locked_out is not None:
+        raise locked_out
+
+
+def refuse(
+    session: Session, *, key: str, limit: int, window: int, now: datetime, description: str
+) -> Answered:
+    """The answer to a failed authentication, counted: 401 invalid_client, or 429 when failures
+    that committed meanwhile have reached the limit. On PostgreSQL a lock on the key makes the
+    count and the new failure one step (SQLite's write lock already does), so at most `limit`
+    failures are answered 401 per window, however many arrive at once."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+    now = clock.under_lock(session, now)  # a failure that committed meanwhile is not ahead of it
+    locked_out = _lockout(session, key=key, limit=limit, window=window, now=now)
+    if locked_out is not None:
+        return locked_out
+    session.execute(delete(AuthFailure).where(AuthFailure.at <= now - timedelta(seconds=window)))
+    session.execute(insert(AuthFailure).values(key=key, at=now))
+    return invalid_client(description)
+
+
+def _lockout(
+    session: Session, *, key: str, limit: int, window: int, now: datetime
+) -> Answered | None:
     since = now - timedelta(seconds=window)
-    values = {"client_id": _key(client_id), "since": since, "now": now, "limit": limit}
+    values = {"key": key, "since": since, "now": now, "limit": limit}
     recent = session.scalars(_RECENT, values).all()
     if len(recent) < limit:
-        return
+        return None
     # The lockout ends when the limit-th most recent failure leaves the window.
     ends = recent[-1] + timedelta(seconds=window)
-    raise too_many_attempts(max(1, math.ceil((ends - now).total_seconds())))
-
-
-def record_failure(session: Session, *, client_id: str, window: int, now: datetime) -> None:
-    """Count one failed authentication; failures older than the window are dropped, so the table
-    stays as small as the attack."""
-    session.execute(delete(AuthFailure).where(AuthFailure.at <= now - timedelta(seconds=window)))
-    session.execute(insert(AuthFailure).values(client_id=_key(client_id), at=now))
+    return too_many_attempts(max(1, math.ceil((ends - now).total_seconds())))

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ..core.crypto import b64url_decode
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  (RFC 9068)
+# The private claim of our access tokens that names the client record they were issued to.
+BINDING_CLAIM = "c1mock_binding"
 MAX_JWT_LENGTH = 4096
 LEEWAY_SECONDS = 30
 MAX_ASSERTION_LIFETIME = 300  # exp at most 5 minutes ahead
@@ -104,7 +106,7 @@ def check_assertion(
     claims: dict[str, Any],
     *,
     client_id: str,
-    audiences: set[str],
+    audiences: frozenset[str],
     now: float,
 ) -> Assertion:
     """RFC 7523 section 3 as C1's SDKs use it; `now` is real time (clients sign with theirs)."""
@@ -136,7 +138,7 @@ def _replay_keys(header: dict[str, Any], claims: dict[str, Any]) -> list[str]:
     ):
         if value is None:
             continue
-        if not isinstance(value, str) or not 0 < len(value) <= 256:
+        if not isinstance(value, str) or not 0 < len(value) <= 256 or not value.isprintable():
             raise JWTRejected(f"bad {kind}")
         keys.append(f"{kind}:{value}")
     if not keys:
@@ -144,17 +146,40 @@ def _replay_keys(header: dict[str, Any], claims: dict[str, Any]) -> list[str]:
     return sorted(set(keys))
 
 
+@dataclass(frozen=True)
+class AccessToken:
+    """Who an access token of ours was issued to: the client, and the binding of the client
+    record it was issued to (a client replaced under the same id has another)."""
+
+    client_id: str
+    binding: str
+
+
+# How far ahead of the server clock an access token's iat or nbf may lie.
+ACCESS_TOKEN_LEEWAY = 5
+
+
 def check_access_token(
-    header: Mapping[str, Any], claims: Mapping[str, Any], *, issuer: str, now: datetime
-) -> str:
-    """The client id an access token was issued to; `now` is server (virtual) time."""
+    header: Mapping[str, Any],
+    claims: Mapping[str, Any],
+    *,
+    issuer: str,
+    lifetime: int,
+    now: datetime,
+) -> AccessToken:
+    """An access token of ours, valid at `now` (server, possibly virtual, time): not expired, not
+    issued for longer than `lifetime` seconds (the setting as it is now), and not issued or valid
+    only in the future (a virtual clock that went back ends tokens issued ahead of it)."""
     if header.get("typ") != ACCESS_TOKEN_TYPE or claims.get("iss") != issuer:
         raise JWTRejected("not one of our access tokens")
-    exp = _number(claims, "exp", required=True)
-    assert exp is not None
-    if exp <= now.timestamp():
-        raise JWTRejected("expired")
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
-        raise JWTRejected("no subject")
-    return sub
+    exp, iat = _number(claims, "exp", required=True), _number(claims, "iat", required=True)
+    nbf = _number(claims, "nbf", required=False)
+    assert exp is not None and iat is not None
+    if exp <= now.timestamp() or exp - iat > lifetime:
+        raise JWTRejected("expired, or issued for longer than tokens live")
+    if max(iat, nbf or iat) > now.timestamp() + ACCESS_TOKEN_LEEWAY:
+        raise JWTRejected("issued in the future")
+    sub, binding = claims.get("sub"), claims.get(BINDING_CLAIM)
+    if not (isinstance(sub, str) and sub and isinstance(binding, str) and binding):
+        raise JWTRejected("no subject or binding")
+    return AccessToken(sub, binding)

@@ -3,6 +3,7 @@ RFC 7523 private_key_jwt, behind the brute-force guard."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -15,9 +16,9 @@ from sqlalchemy import CursorResult, Table, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..config import Settings
+from ..config import Settings, tenant_of
 from ..core.crypto import crypt_context, hash_secret, load_public_key, verify_secret
-from ..core.errors import ApiError, invalid_client
+from ..core.errors import ApiError
 from ..core.models import AdminClient, Credential, UsedNonce
 from . import clients, guard
 from .jwts import JWTRejected, check_assertion, read_header, verified_claims
@@ -52,37 +53,51 @@ def issue(
     session: Session,
     *,
     request: TokenRequest,
-    audiences: set[str],
+    address: str,
+    audiences: frozenset[str],
     signer: Signer,
     settings: Settings,
     now: datetime,
 ) -> dict[str, Any] | ApiError:
     """Authenticate the client and answer an access token. A failed authentication is returned
-    as invalid_client, with the failure recorded for the brute-force guard in the same
-    transaction (so the caller commits it); a client id under lockout raises 429 first."""
-    guard.check(
-        session,
-        client_id=request.client_id,
-        limit=settings.max_failed_auths,
-        window=settings.failed_auth_window,
-        now=now,
-    )
-    record = clients.find(session, client_id=request.client_id)
-    if not _authenticated(session, record, request, audiences, settings, now):
-        guard.record_failure(
-            session, client_id=request.client_id, window=settings.failed_auth_window, now=now
-        )
-        return invalid_client()
+    as invalid_client (or 429, see guard.refuse) with the failure counted for the brute-force
+    guard in the same transaction, which the caller commits; a client id under lockout from this
+    address raises 429 before any check."""
+    limits = {"limit": settings.max_failed_auths, "window": settings.failed_auth_window}
+    key = signer.keyed_digest("guard", request.client_id, address)
+    guard.check(session, key=key, now=now, **limits)
+    wrong_tenant = _other_tenant(request.client_id, settings.tenant_domain)
+    record = None if wrong_tenant else clients.find(session, client_id=request.client_id)
+    if wrong_tenant or not _authenticated(session, record, request, audiences, settings, now):
+        description = wrong_tenant or "client authentication failed"
+        return guard.refuse(session, key=key, now=now, description=description, **limits)
     assert record is not None
-    token = signer.issue(record.client_id, now=now, lifetime=settings.token_lifetime)
-    return {"access_token": token, "token_type": "Bearer", "expires_in": settings.token_lifetime}
+    token = signer.issue(record.client_id, binding=record.binding, now=now)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": signer.lifetime}
+
+
+# A tenant domain as it may be named back to the client: a host name or address, with a port.
+_TENANT = re.compile(r"[A-Za-z0-9.\-\[\]:]{1,253}")
+
+
+def _other_tenant(client_id: str, tenant_domain: str) -> str:
+    """Why a client id of another tenant (`<name>@<tenant>/<kind>`) is refused, or "". Two servers
+    with different tenant domains may share a database; each serves only its own clients."""
+    tenant = tenant_of(client_id)
+    if not tenant or tenant == tenant_domain:
+        return ""
+    named = f"tenant {tenant!r}" if _TENANT.fullmatch(tenant) else "another tenant"
+    return (
+        f"the client id belongs to {named}, and this server's tenant domain is "
+        f"{tenant_domain!r} (C1MOCK_TENANT_DOMAIN; --self-route makes it the server's address)"
+    )
 
 
 def _authenticated(
     session: Session,
     record: AdminClient | Credential | None,
     request: TokenRequest,
-    audiences: set[str],
+    audiences: frozenset[str],
     settings: Settings,
     now: datetime,
 ) -> bool:
@@ -102,7 +117,7 @@ def _assertion_ok(
     session: Session,
     target: AdminClient | Credential | _Dummy,
     request: TokenRequest,
-    audiences: set[str],
+    audiences: frozenset[str],
 ) -> bool:
     assertion = request.client_assertion or ""
     try:

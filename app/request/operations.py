@@ -140,6 +140,13 @@ class Registry:
 
     def __init__(self, groups: Sequence[Operations]) -> None:
         self.operations = [operation for group in groups for operation in group.declared]
+        # The literal segments of every path: what the journal keeps of a path as it was sent.
+        self.words = frozenset(
+            segment
+            for operation in self.operations
+            for segment in operation.path.split("/")
+            if not segment.startswith("{")
+        )
 
     def __iter__(self) -> Iterator[Operation]:
         return iter(self.operations)

@@ -33,6 +33,7 @@ from ..core.errors import (
     NO_STORE,
     Answered,
     ApiError,
+    ClientClosed,
     Dialect,
     Internal,
     InvalidArgument,
@@ -42,8 +43,9 @@ from ..core.errors import (
     Unauthenticated,
     render,
 )
+from . import log as requests_log
 from .operations import Caller, Operation, Registry
-from .unit import Facts, Outcome, Server, Unit, execute, journal_alone
+from .unit import Facts, Outcome, Server, Unit, entry, execute, journal_alone
 
 log = logging.getLogger("c1mock")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT")
@@ -83,8 +85,9 @@ class OperationRoute(APIRoute):
                 return await handler(request)
             except (ApiError, RequestValidationError, HTTPException, ClientDisconnect) as exc:
                 error = _refusal(exc)
-            outcome = Outcome(error=error)
-            await run_in_threadpool(journal_alone, server, operation, _facts(request), outcome)
+            outcome, facts = Outcome(error=error), _facts(request)
+            await run_in_threadpool(journal_alone, server, operation, facts, outcome)
+            requests_log.request(entry(server, operation, facts, outcome))
             return render(error, operation.dialect)
 
         return handle
@@ -92,27 +95,35 @@ class OperationRoute(APIRoute):
 
 def _endpoint(operation: Operation) -> Callable[..., Coroutine[Any, Any, Response]]:
     """The function FastAPI calls with the operation's parsed arguments: it runs the unit of
-    work in the thread pool, then answers. Its signature is the operation's without `unit`."""
+    work in the thread pool, then answers. Its signature is the operation's without `unit`, and
+    with the request (FastAPI hands it to one parameter only: the operation's own, if it has
+    one)."""
     function = operation.function
     signature = inspect.signature(function, eval_str=True)
     parameters = [p for name, p in signature.parameters.items() if name != "unit"]
-    request_parameter = inspect.Parameter(
-        "c1mock_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request
-    )
+    own = next((p.name for p in parameters if p.annotation is Request), None)
+    name = own or "c1mock_request"
 
-    async def endpoint(c1mock_request: Request, **arguments: Any) -> Response:
-        server: Server = c1mock_request.app.state.server
+    async def endpoint(**arguments: Any) -> Response:
+        request: Request = arguments[name] if own else arguments.pop(name)
+        server: Server = request.app.state.server
         call = functools.partial(function, **arguments)
-        outcome = await run_in_threadpool(execute, server, operation, _facts(c1mock_request), call)
+        facts = _facts(request)
+        outcome = await run_in_threadpool(execute, server, operation, facts, call)
         if outcome.delay_ms:  # an injected fault's delay, which does not hold a thread
             await asyncio.sleep(outcome.delay_ms / 1000)
-        return _answer(operation, outcome)
+        answer = _answer(operation, outcome)
+        requests_log.request(entry(server, operation, facts, outcome))
+        return answer
 
+    if own is None:
+        parameters.append(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+        )
     keyword = [p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
     positional = [p for p in parameters if p.kind is not inspect.Parameter.KEYWORD_ONLY]
     endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*positional, request_parameter, *keyword],
-        return_annotation=inspect.Signature.empty,
+        parameters=[*positional, *keyword], return_annotation=inspect.Signature.empty
     )
     return endpoint
 
@@ -178,7 +189,7 @@ def _refusal(exc: Exception) -> ApiError:
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
         return InvalidArgument(f"{where}: {first.get('msg', 'invalid')}")
     if isinstance(exc, ClientDisconnect):
-        return InvalidArgument("the client closed the request")
+        return ClientClosed("the client closed the connection before its request was complete")
     assert isinstance(exc, HTTPException)
     return InvalidArgument(str(exc.detail))
 

@@ -88,11 +88,16 @@ class Unit:
 @dataclass(frozen=True)
 class Outcome:
     """What a unit came to: the operation's value, or the error to answer (after `delay_ms`, for
-    an injected fault)."""
+    an injected fault), and the client the journal names."""
 
     value: Any = None
     error: ApiError | None = None
     delay_ms: int = 0
+    fault: bool = False
+    client_id: str = ""
+
+    def status(self, operation: Operation) -> int:
+        return operation.status_code if self.error is None else self.error.http_status
 
 
 def execute(
@@ -122,17 +127,18 @@ def _attempt(
         try:
             unit.caller = _authenticate(unit, operation.caller, facts.authorization)
             value = call(unit)
-            outcome = Outcome(error=value) if isinstance(value, ApiError) else Outcome(value=value)
+            answer = {"error": value} if isinstance(value, ApiError) else {"value": value}
+            outcome = Outcome(client_id=unit.client_id, **answer)
             if operation.writes:  # its journal entry in the same transaction: one commit
-                _journal(unit, operation, facts, outcome)
+                _journal(session, server, operation, facts, outcome, now=unit.now)
             session.commit()
             if operation.writes:
                 return None, outcome
         except Exception as exc:
             session.rollback()
-            outcome = Outcome(error=_error(exc))
+            outcome = Outcome(error=_error(exc), client_id=unit.client_id)
     # A read transaction cannot take SQLite's write lock halfway, and a failed one rolled back.
-    journal_alone(server, operation, facts, outcome, client_id=unit.client_id)
+    journal_alone(server, operation, facts, outcome)
     return None, outcome
 
 
@@ -147,7 +153,7 @@ def _session(db: Database, *, write: bool) -> Iterator[Session]:
 
 
 def _armed_fault(session: Session, server: Server, operation: Operation) -> int | None:
-    if not (operation.c1 and server.settings.control):
+    if not (operation.c1 and operation.operation_id and server.settings.control):
         return None
     return faults.armed(session, operation_id=operation.operation_id)
 
@@ -159,8 +165,9 @@ def _take_fault(
         triggered = faults.take(session, fault_id=fault_id)
         if triggered is None:
             return None
-        outcome = Outcome(error=triggered.error(), delay_ms=triggered.delay_ms)
-        _journal(Unit(session, clock.now(session), server), operation, facts, outcome)
+        error, delay = triggered.error(), triggered.delay_ms
+        outcome = Outcome(error=error, delay_ms=delay, fault=True)
+        _journal(session, server, operation, facts, outcome, now=clock.now(session))
         session.commit()
         return outcome
 
@@ -195,27 +202,36 @@ def _error(exc: Exception) -> ApiError:
     return Internal("internal error")
 
 
-def _journal(unit: Unit, operation: Operation, facts: Facts, outcome: Outcome) -> None:
-    """The request's journal entry, in the unit's transaction."""
-    if not (operation.c1 and unit.settings.control):
-        return
-    error = outcome.error
-    journal.record(
-        unit.session,
+def entry(server: Server, operation: Operation, facts: Facts, outcome: Outcome) -> journal.Entry:
+    """What the journal and the request log keep of the request."""
+    return journal.Entry.of(
         method=facts.method,
         path=facts.path,
         operation_id=operation.operation_id,
-        status=operation.status_code if error is None else error.http_status,
-        client_id=unit.client_id,
+        status=outcome.status(operation),
+        client_id=outcome.client_id,
         latency_ms=(time.perf_counter() - facts.started) * 1000 + outcome.delay_ms,
-        now=unit.now,
-        keep=unit.settings.journal_size,
+        words=server.registry.words,
+        fault=outcome.fault,
     )
 
 
-def journal_alone(
-    server: Server, operation: Operation, facts: Facts, outcome: Outcome, *, client_id: str = ""
+def _journal(
+    session: Session,
+    server: Server,
+    operation: Operation,
+    facts: Facts,
+    outcome: Outcome,
+    *,
+    now: datetime,
 ) -> None:
+    """The request's journal entry, in `session`'s transaction."""
+    if operation.c1 and server.settings.control:
+        kept = entry(server, operation, facts, outcome)
+        journal.record(session, kept, now=now, keep=server.settings.journal_size)
+
+
+def journal_alone(server: Server, operation: Operation, facts: Facts, outcome: Outcome) -> None:
     """The journal entry in a transaction of its own: of a read, of a failed unit, or of a request
     refused before its unit ran. The answer matters more than its entry: a journal that cannot
     be written (the database is busy) is logged and left."""
@@ -223,8 +239,7 @@ def journal_alone(
         return
     try:
         with _session(server.db, write=True) as session:
-            unit = Unit(session, clock.now(session), server, client_id=client_id)
-            _journal(unit, operation, facts, outcome)
+            _journal(session, server, operation, facts, outcome, now=clock.now(session))
             session.commit()
     except SQLAlchemyError as exc:
         log.warning("journal entry not written: %s", type(exc).__name__)

@@ -21,27 +21,31 @@ _STARTUP_LOCK = 0x6331_6D6F_636C  # beside migrations/env.py's migration lock
 
 def prepare(db: Database, settings: Settings, random: Random) -> None:
     """Apply migrations, create the signing key on first start, apply the seed file, register the
-    admin client from settings, or mint one on the very first start and print it once on stderr."""
+    admin client from settings (the one the server trusts as such: an admin of earlier settings
+    stops working), or mint one when there is none and print it once on stderr."""
     migrate.upgrade(db.engine)
     with db.session(write=True) as session:
         _one_server_at_a_time(session)
         now = clock.now(session)
-        load_signer(session, tenant_domain=settings.tenant_domain, random=random, now=now)
+        tenant, lifetime = settings.tenant_domain, settings.token_lifetime
+        load_signer(session, tenant_domain=tenant, lifetime=lifetime, random=random, now=now)
         if settings.seed_file is not None:  # before the admin check: a seed may bring admins
             document = seeding.load_file(settings.seed_file)
             seeding.apply(session, document=document, settings=settings, random=random, now=now)
+        clients.retire_settings_admins(session, keep=settings.admin_client_id)
         if settings.admin_client_id and settings.admin_client_secret:
             clients.save_admin(
                 session,
                 client_id=settings.admin_client_id,
                 secret=settings.admin_client_secret,
-                source="settings",
+                source=clients.SETTINGS,
                 settings=settings,
+                random=random,
                 now=now,
             )
         elif not clients.any_admin(session):
             client_id, secret = clients.new_admin(
-                session, source="generated", settings=settings, random=random, now=now
+                session, source=clients.GENERATED, settings=settings, random=random, now=now
             )
             _announce(client_id, secret)
 

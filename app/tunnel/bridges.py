@@ -76,8 +76,8 @@ def create(
 def list_page(
     session: Session, *, page_size: int | None, page_token: str | None
 ) -> tuple[Sequence[Bridge], str]:
-    query = select(Bridge).order_by(Bridge.created_at, Bridge.id)
-    return pagination.paginate(session, query, size=page_size, token=page_token)
+    key = (Bridge.created_at, Bridge.id)
+    return pagination.paginate(session, select(Bridge), key=key, size=page_size, token=page_token)
 
 
 def _mask(

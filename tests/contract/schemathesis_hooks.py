@@ -13,8 +13,9 @@ every check stay untouched:
 
 The control plane's own schemas (tag Mock) say all a schema can; the seed document's rules that span
 entries or need a real key are brought within the same way:
-- admins' clientIds, bridges' ids and the displayNames of bridges without one appear once;
-  a displayName is not blank;
+- admins' clientIds are of the server's tenant; admins' clientIds, bridges' ids and the
+  displayNames of bridges without one appear once; a displayName is not blank; a bridge's id
+  (27 base62 characters) decodes to at most 20 bytes, as a KSUID does;
 - a credential's clientSecret is a real C1 secret (a fresh key each time, so two entries never
   share one); its id is made unique in the run (a credential id already held by another bridge
   is a correct 400), and a bridge has at most one ACTIVE credential (ACTIVE is the default);
@@ -36,6 +37,7 @@ from schemathesis import GenerationMode
 
 from c1_mock.core.models import ACTIVE, REVOKED
 from c1_mock.testing.client import C1Mock
+from tests.helpers import TENANT
 
 _FIELDS = {"displayName", "display_name", "description"}
 _serial = itertools.count(1)
@@ -95,11 +97,18 @@ def _credentials(entries: Any) -> None:
 def _seed(document: Any) -> None:
     if not isinstance(document, dict):
         return
-    document["admins"] = _once(document.get("admins", []), lambda a: a.get("clientId"))
+    admins = document.get("admins", [])
+    for admin in admins if isinstance(admins, list) else []:
+        if isinstance(admin, dict) and isinstance(admin.get("clientId"), str):
+            name = admin["clientId"].partition("@")[0][:64]
+            admin["clientId"] = f"{name}@{TENANT}/spc"  # an admin of this server's tenant
+    document["admins"] = _once(admins, lambda a: a.get("clientId"))
     bridges = document.get("bridges", [])
     for bridge in bridges if isinstance(bridges, list) else []:
         if isinstance(bridge, dict):
             bridge["displayName"] = _name(bridge.get("displayName"))
+            if isinstance(bridge.get("id"), str) and len(bridge["id"]) == 27:
+                bridge["id"] = "0" + bridge["id"][1:]  # at most the largest KSUID
             _credentials(bridge.get("credentials"))
     bridges = _once(bridges, lambda b: b.get("id"))
     document["bridges"] = _once(bridges, lambda b: None if "id" in b else b["displayName"])

@@ -17,7 +17,7 @@ from c1_mock.main import create_app, operations
 from c1_mock.request.operations import Registry
 from c1_mock.request.route import OperationRoute
 from tests.contract.openapi import spec
-from tests.helpers import ADMIN_ID
+from tests.helpers import ADMIN_ID, TENANT
 
 REFERENCE = yaml.safe_load(
     (Path(__file__).parent / "reference" / "c1-tunnel-api.openapi.yaml").read_text()
@@ -61,6 +61,7 @@ def test_every_route_of_the_app_is_documented_and_every_documented_operation_is_
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'routes.db'}",
         control=True,
+        tenant_domain=TENANT,
         admin_client_id=ADMIN_ID,
         admin_client_secret="not-printed",
     )
@@ -126,6 +127,6 @@ def test_every_c1_operation_documents_its_error_body() -> None:
 
 def test_a_faults_documented_operations_are_the_ones_the_app_answers_faults_for() -> None:
     schema = spec()["components"]["schemas"]["c1mock.FaultSpec"]["properties"]["operation"]
-    settings = Settings(admin_client_id=ADMIN_ID, admin_client_secret="not-printed")
+    settings = Settings(control=True)
     assert set(schema["enum"]) == Registry(operations(settings)).fault_names()
     assert len(schema["enum"]) == len(set(schema["enum"]))

@@ -88,6 +88,7 @@ def test_two_fresh_serve_processes_with_the_same_seed_make_the_same_keys_and_ids
         env = {
             "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / name}.db",
             "C1MOCK_RANDOM_SEED": "42",
+            "C1MOCK_TENANT_DOMAIN": TENANT,
             "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
             "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
         }

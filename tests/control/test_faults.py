@@ -16,6 +16,7 @@ from tests.helpers import (
     ADMIN_ID,
     ADMIN_SECRET,
     BRIDGES,
+    TENANT,
     add_fault,
     assertion_form,
     bearer,
@@ -178,6 +179,7 @@ def test_workers_of_one_server_use_a_fault_exactly_times_times_and_journal_befor
 ) -> None:
     env = {
         "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'c1.db'}",
+        "C1MOCK_TENANT_DOMAIN": TENANT,
         "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
         "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
     }

@@ -104,11 +104,56 @@ def test_clearing_the_journal_empties_it(client: TestClient, admin: dict[str, st
     assert requests(client) == []
 
 
-def test_a_hostile_client_id_is_journaled_cut_to_its_column(client: TestClient) -> None:
+def test_a_client_id_not_shaped_like_one_is_journaled_as_a_marker_with_its_length(
+    client: TestClient,
+) -> None:
     huge = "x" * 10_000 + "@acme.conductor.one/tcc"
 
     assert client.post("/auth/v1/token", data=secret_form(huge, "nope")).status_code == 401
 
     (entry,) = requests(client)
     assert (entry["operationId"], entry["status"]) == ("token", 401)
-    assert entry["clientId"] == huge[:320]
+    assert entry["clientId"] == f"[redacted: {len(huge)} characters]"
+
+
+def test_misplaced_secrets_tokens_and_keys_are_never_journaled(
+    client: TestClient, admin: dict[str, str], credential: dict[str, Any], settings: Settings
+) -> None:
+    cid, secret = credential["clientId"], credential["clientSecret"]
+    token = client.post("/auth/v1/token", data=secret_form(cid, secret)).json()["access_token"]
+    key = secret.rsplit(":", 1)[1][:43]  # a base64url run, as a raw key would be
+    misplaced = [
+        lambda: client.post("/auth/v1/token", data=secret_form(secret, cid)),  # fields swapped
+        lambda: client.post("/auth/v1/token", data=secret_form(token, "x")),  # a token as id
+        lambda: client.get(f"{BRIDGES}/{token}", headers=admin),
+        lambda: client.get(f"{BRIDGES}/{key}/credentials", headers=admin),
+        lambda: client.delete(f"/api/v1/iam/tunnel/credentials/{key}", headers=admin),
+        lambda: client.get(f"/api/v1/no/such/{token}/path", headers=admin),
+    ]
+    for call in misplaced:
+        assert 400 <= call().status_code < 500
+
+    shown = client.get("/_mock/requests").text
+    stored = repr(rows(settings.database_url, "journal_entries"))
+    failures = repr(rows(settings.database_url, "auth_failures"))
+    for text in (shown, stored, failures):
+        for value in (secret, token, key, token.split(".")[1], "secret-token:"):
+            assert value not in text
+    paths = [e["path"] for e in requests(client)][-4:]
+    assert paths[0] == f"{BRIDGES}/[redacted: {len(token)} characters]"
+    assert paths[1] == f"{BRIDGES}/[redacted: {len(key)} characters]/credentials"
+
+
+def test_ids_shaped_like_ids_are_journaled_as_sent(
+    client: TestClient, admin: dict[str, str], credential: dict[str, Any]
+) -> None:
+    client.get(f"{BRIDGES}/{credential['bridgeId']}", headers=admin)
+    client.delete(f"/api/v1/iam/tunnel/credentials/{credential['id']}", headers=admin)
+
+    entries = requests(client)[-2:]
+
+    assert [e["path"] for e in entries] == [
+        f"{BRIDGES}/{credential['bridgeId']}",
+        f"/api/v1/iam/tunnel/credentials/{credential['id']}",
+    ]
+    assert {e["clientId"] for e in entries} == {ADMIN_ID}

@@ -1,11 +1,14 @@
-"""The token endpoint's brute-force guard: max_failed_auths failures for one client id within
-failed_auth_window seconds make that client id answer 429 with Retry-After until the window
-passes."""
+"""The token endpoint's brute-force guard: max_failed_auths failures for one client id from one
+address within failed_auth_window seconds make that client id answer 429 with Retry-After, at
+that address, until the window passes; however many fail at once, at most that many are 401."""
 
 from __future__ import annotations
 
+import os
 import time
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from starlette.testclient import TestClient
 
 from c1_mock.config import Settings
 from tests.helpers import (
+    PG_ENV,
     assertion_form,
     bearer,
     create_bridge,
@@ -22,6 +26,7 @@ from tests.helpers import (
     new_secret,
     secret_form,
 )
+from tests.reliability import scenarios
 
 WRONG = new_secret()
 
@@ -131,3 +136,39 @@ def test_the_holder_gets_back_in_once_the_window_has_passed(
     assert response.status_code == 200, response.text
     token = response.json()["access_token"]
     assert client.get("/api/v1/auth/introspect", headers=bearer(token)).status_code == 200
+
+
+def test_failures_from_one_address_do_not_lock_out_the_holder_at_another(
+    client: TestClient, credential: dict[str, Any]
+) -> None:
+    _fail(client, credential["clientId"], 10)  # from the TestClient's own address
+    form = secret_form(credential["clientId"], credential["clientSecret"])
+    assert client.post("/auth/v1/token", data=form).status_code == 429
+
+    elsewhere = TestClient(client.app, base_url=str(client.base_url), client=("10.1.2.3", 40000))
+
+    assert elsewhere.post("/auth/v1/token", data=form).status_code == 200
+
+
+BACKENDS = ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_at_most_the_limit_of_concurrent_failures_is_answered_401_across_workers(
+    tmp_path: Path, backend: str
+) -> None:
+    with scenarios.sandbox(backend, tmp_path, workers=4) as box:
+        bridge_id = scenarios.new_bridge(box)
+        with box.client() as api:
+            path = f"{scenarios.API}/bridges/{bridge_id}/credentials"
+            client_id = api.post(path, json={}, headers=box.admin).json()["credential"]["clientId"]
+
+        def guess() -> int:
+            with box.client() as api:
+                return api.post("/auth/v1/token", data=secret_form(client_id, WRONG)).status_code
+
+        statuses = scenarios.parallel([guess] * 200)
+
+    assert statuses.count(401) <= 10, Counter(statuses)
+    assert statuses.count(401) + statuses.count(429) == 200, Counter(statuses)

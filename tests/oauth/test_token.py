@@ -120,16 +120,38 @@ def test_admin_with_a_c1_format_secret_may_use_private_key_jwt(client: TestClien
 # --- aud ---------------------------------------------------------------------------------
 
 
-def test_aud_may_be_the_request_host_without_its_port(
+def test_aud_may_be_a_loopback_name_whatever_host_the_request_names(
     client: TestClient, credential: Credential
 ) -> None:
+    # As a Go client with CONE_API_ENDPOINT=127.0.0.1:8443 signs it: the host without its port.
     cid, secret = credential["clientId"], credential["clientSecret"]
-    host = {"Host": "127.0.0.1:8443"}
-    for aud in (["127.0.0.1"], "127.0.0.1"):
+    for aud in (["127.0.0.1"], "127.0.0.1", ["localhost"], ["::1"], [TENANT]):
         form = assertion_form(cid, sign(secret, claims_for(cid, aud=aud)))
-        _ok(token_response(client, form, headers=host))
+        _ok(token_response(client, form, headers={"Host": "127.0.0.1:8443"}))
     with_port = assertion_form(cid, sign(secret, claims_for(cid, aud="127.0.0.1:8443")))
-    _invalid_client(token_response(client, with_port, headers=host))
+    _invalid_client(token_response(client, with_port, headers={"Host": "127.0.0.1:8443"}))
+
+
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:443", TENANT])
+def test_aud_taken_from_the_host_header_is_refused(
+    client: TestClient, credential: Credential, host: str
+) -> None:
+    cid, secret = credential["clientId"], credential["clientSecret"]
+    form = assertion_form(cid, sign(secret, claims_for(cid, aud=["attacker.example"])))
+
+    _invalid_client(token_response(client, form, headers={"Host": host}))
+
+
+def test_aud_may_be_a_name_given_in_the_audiences_setting(
+    settings: Settings, credential: Credential
+) -> None:
+    cid, secret = credential["clientId"], credential["clientSecret"]
+    with in_process(settings, audiences=["c1-mock", "sandbox.local"]) as other:
+        for aud in ("c1-mock", "sandbox.local", TENANT):
+            form = assertion_form(cid, sign(secret, claims_for(cid, aud=[aud])))
+            _ok(token_response(other, form))
+        refused = assertion_form(cid, sign(secret, claims_for(cid, aud=["c1-mock-2"])))
+        _invalid_client(token_response(other, refused))
 
 
 @pytest.mark.parametrize(

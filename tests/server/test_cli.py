@@ -159,9 +159,79 @@ def test_first_start_prints_one_admin_on_stderr_and_later_starts_do_not(tmp_path
 def test_start_with_an_admin_in_the_environment_prints_no_secret(tmp_path: Path) -> None:
     env = _env(
         database_url=f"sqlite:///{tmp_path / 'given.db'}",
+        tenant_domain=TENANT,
         admin_client_id=ENV_ADMIN,
         admin_client_secret=PLAIN,
     )
     stdout, stderr = _serve(tmp_path, env, "given")
     assert "clientSecret" not in stdout + stderr
     assert PLAIN not in stdout + stderr
+
+
+def _refused(tmp_path: Path, *args: str, **settings: str) -> str:
+    """`c1-mock serve` that must not start: its one line on stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "c1_mock.cli", "serve", "--port", "0", *args],
+        env=_env(database_url=f"sqlite:///{tmp_path / 'refused.db'}", **settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and done.stderr.strip().count("\n") == 0
+    return done.stderr
+
+
+@pytest.mark.parametrize("token", ["", "   "])
+def test_an_empty_control_token_is_refused_at_start(tmp_path: Path, token: str) -> None:
+    assert "control_token" in _refused(tmp_path, control_token=token)
+
+
+def test_admin_list_shows_every_admin_and_revoke_stops_its_tokens(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'admins.db'}"
+    made = json.loads(_cli("admin", "create", "--database-url", url, tenant_domain=TENANT).stdout)
+    for client in _app(url, admin_client_id=ENV_ADMIN, admin_client_secret=PLAIN):
+        token = token_response(client, secret_form(made["clientId"], made["clientSecret"]))
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        assert client.get("/api/v1/iam/tunnel/bridges", headers=headers).status_code == 200
+        listed = _cli("admin", "list", "--database-url", url).stdout.splitlines()
+        assert {json.loads(line)["clientId"]: json.loads(line)["source"] for line in listed} == {
+            made["clientId"]: "cli",
+            ENV_ADMIN: "settings",
+        }
+        assert made["clientSecret"] not in "".join(listed) and PLAIN not in "".join(listed)
+
+        _cli("admin", "revoke", made["clientId"], "--database-url", url)
+
+        assert client.get("/api/v1/iam/tunnel/bridges", headers=headers).status_code == 401
+    listed = _cli("admin", "list", "--database-url", url).stdout
+    assert made["clientId"] not in listed
+
+
+def test_admin_revoke_refuses_an_unknown_admin_and_the_settings_own(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'admins.db'}"
+    for client_id, env in (("nobody@x/spc", {}), (ENV_ADMIN, {"admin_client_id": ENV_ADMIN})):
+        done = subprocess.run(
+            [sys.executable, "-m", "c1_mock.cli", "admin", "revoke", client_id],
+            env=_env(database_url=url, tenant_domain=TENANT, **env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode != 0 and "Traceback" not in done.stderr
+
+
+def test_an_admin_the_settings_no_longer_name_stops_working_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'moved.db'}"
+    old, new = f"old-admin-00001@{TENANT}/spc", f"new-admin-00001@{TENANT}/spc"
+    for client in _app(url, admin_client_id=old, admin_client_secret=PLAIN):
+        token = token_response(client, secret_form(old, PLAIN)).json()["access_token"]
+    for client in _app(url, admin_client_id=new, admin_client_secret=PLAIN):
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/iam/tunnel/bridges", headers=headers).status_code == 401
+        assert token_response(client, secret_form(old, PLAIN)).status_code == 401
+        assert client.post("/_mock/reset").status_code == 204
+        assert token_response(client, secret_form(old, PLAIN)).status_code == 401
+        assert token_response(client, secret_form(new, PLAIN)).status_code == 200

@@ -1,13 +1,14 @@
 """N concurrent CreateBridgeCredential calls on one bridge, over several `c1-mock serve` worker
 processes: every call succeeds, exactly one credential stays ACTIVE and only its secret still
-gets a token (issue 2). Runs on a SQLite file, and on PostgreSQL when C1MOCK_TEST_DATABASE_URL
-is set."""
+gets a token, and their times follow the order the mints commit in. Runs on a SQLite file, and
+on PostgreSQL when C1MOCK_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +147,75 @@ def test_more_concurrent_mints_than_a_worker_has_threads_all_succeed(
         bridge = api.post("/api/v1/iam/tunnel/bridges", json={"displayName": "many"}, headers=admin)
         responses = _mint_concurrently(process.url, admin, bridge.json()["bridge"]["id"], MANY)
         assert [r.status_code for r in responses] == [200] * MANY, process.output()
+
+
+def _times(credential: dict[str, Any]) -> tuple[str, str | None]:
+    return credential["createdAt"], credential["revokedAt"]
+
+
+def test_rotation_times_follow_the_order_mints_commit_in(
+    server_database_url: str, tmp_path: Path
+) -> None:
+    """64 mints at once over 4 workers: every credential is revoked no earlier than it was made,
+    and the ACTIVE one is the one made last (the time is read once the bridge is locked)."""
+    with (
+        _serve(server_database_url, tmp_path, 4) as process,
+        httpx.Client(base_url=process.url, timeout=30.0) as api,
+    ):
+        answer = api.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET))
+        admin = bearer(answer.json()["access_token"])
+        bridge = api.post("/api/v1/iam/tunnel/bridges", json={"displayName": "t"}, headers=admin)
+        bridge_id = bridge.json()["bridge"]["id"]
+        responses = _mint_concurrently(process.url, admin, bridge_id, MANY)
+        assert [r.status_code for r in responses] == [200] * MANY, process.output()
+        listed = api.get(
+            f"/api/v1/iam/tunnel/bridges/{bridge_id}/credentials",
+            params={"pageSize": 1000},
+            headers=admin,
+        ).json()["list"]
+
+    revoked = [c for c in listed if c["credentialStatus"] == REVOKED]
+    (active,) = [c for c in listed if c["credentialStatus"] == ACTIVE]
+    assert all(_parsed(c["revokedAt"]) >= _parsed(c["createdAt"]) for c in revoked)
+    assert _parsed(active["createdAt"]) >= max(_parsed(c["createdAt"]) for c in revoked)
+    assert _parsed(active["createdAt"]) >= max(_parsed(c["revokedAt"]) for c in revoked)
+
+
+def _parsed(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def test_seeding_an_active_credential_while_mints_run_on_its_bridge_lets_both_succeed(
+    server_database_url: str, tmp_path: Path
+) -> None:
+    """Seeding takes the bridge's lock first, as a mint does: neither waits for the other in a
+    deadlock (PostgreSQL answered 503 and 409 when seeding locked the credentials first)."""
+    bridge_id = "2RGdOS94VDferT9e80mdgntl36K"
+    with (
+        _serve(server_database_url, tmp_path, 4) as process,
+        httpx.Client(base_url=process.url, timeout=30.0) as api,
+    ):
+        answer = api.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET))
+        admin = bearer(answer.json()["access_token"])
+        seed = {"bridges": [{"id": bridge_id, "displayName": "seeded"}]}
+        assert api.post("/_mock/seed", json=seed).status_code == 200
+
+        def seeded(n: int) -> int:
+            credential = {"id": f"seeded-cred-{n:05d}", "clientSecret": new_secret()}
+            document = {"bridges": [seed["bridges"][0] | {"credentials": [credential]}]}
+            with httpx.Client(base_url=process.url, timeout=30.0) as own:
+                return own.post("/_mock/seed", json=document).status_code
+
+        with ThreadPoolExecutor(32) as pool:
+            seeds = pool.map(seeded, range(16))
+            mints = _mint_concurrently(process.url, admin, bridge_id, 16)
+            seed_statuses = list(seeds)
+        listed = api.get(
+            f"/api/v1/iam/tunnel/bridges/{bridge_id}/credentials",
+            params={"pageSize": 1000},
+            headers=admin,
+        ).json()["list"]
+
+    assert seed_statuses == [200] * 16, process.output()
+    assert [m.status_code for m in mints] == [200] * 16, process.output()
+    assert [c["credentialStatus"] for c in listed].count(ACTIVE) == 1
