@@ -28,12 +28,10 @@ def upgrade() -> None:
     for table, key in _CLIENTS:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("binding", sa.String(32), nullable=False, server_default=""))
-        rows = connection.execute(sa.text(f"SELECT {key} FROM {table}")).scalars().all()
-        for row in rows:
-            connection.execute(
-                sa.text(f"UPDATE {table} SET binding = :binding WHERE {key} = :key"),
-                {"binding": secrets.token_urlsafe(12), "key": row},
-            )
+        rows = sa.table(table, sa.column(key), sa.column("binding"))
+        for row in connection.execute(sa.select(rows.c[key])).scalars().all():
+            binding = secrets.token_urlsafe(12)
+            connection.execute(rows.update().where(rows.c[key] == row).values(binding=binding))
         with op.batch_alter_table(table) as batch:
             batch.alter_column("binding", server_default=None)
     # Failures are kept for a minute at most: the old ones are dropped, not converted.
