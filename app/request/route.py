@@ -80,6 +80,7 @@ class OperationRoute(APIRoute):
             server: Server = request.app.state.server
             try:
                 request = await _with_body(request, server.settings.max_body_size)
+                _check_parameters(request)
                 if operation.caller is Caller.CONTROL:
                     _check_control_token(request, server.settings.control_token)
                 return await handler(request)
@@ -170,6 +171,17 @@ async def _with_body(request: Request, limit: int) -> Request:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return Request(request.scope, replay)
+
+
+def _check_parameters(request: Request) -> None:
+    """A path parameter with control characters names nothing (404 on every backend); a query
+    parameter is given once (grpc-gateway refuses more values for a field that is no list)."""
+    if not all(str(value).isprintable() for value in request.path_params.values()):
+        raise NotFound("not found")
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InvalidArgument(f"query parameter {repeated[0]} is given more than once")
 
 
 def _check_control_token(request: Request, token: str | None) -> None:

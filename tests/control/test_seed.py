@@ -16,10 +16,12 @@ from c1_mock.config import Settings
 from tests.contract.openapi import check
 from tests.helpers import (
     ADMIN_ID,
+    ADMIN_SECRET,
     BRIDGES,
     TENANT,
     assertion_form,
     bearer,
+    c1_mock,
     go_assertion,
     in_process,
     new_secret,
@@ -279,3 +281,99 @@ def test_serve_refuses_to_start_with_an_invalid_seed_file_and_names_the_entry(
     assert done.returncode != 0
     assert "bridges[1].id: " in done.stderr
     assert "bridges[1].displayName: " in done.stderr
+
+
+MALFORMED: list[tuple[str, bytes]] = [
+    ("deeply nested JSON", b"[" * 100_000 + b"]" * 100_000),
+    ("deeply nested YAML", b"a: " + b"[" * 5000),
+    ("a date that does not exist", b"bridges:\n  - displayName: x\n    description: 2001-02-30\n"),
+    ("a time that does not exist", b"bridges:\n  - displayName: 2001-02-28 25:61:61\n"),
+    ("an integer of thousands of digits (JSON)", b'{"x": ' + b"9" * 5000 + b"}"),
+    ("an integer of thousands of digits (YAML)", b"x: " + b"7" * 5000),
+    (
+        "a bridge id above the largest KSUID",
+        b'{"bridges": [{"id": "zzzzzzzzzzzzzzzzzzzzzzzzzzz"}]}',
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "body"), MALFORMED, ids=[name for name, _ in MALFORMED])
+def test_a_malformed_document_is_400_naming_where_and_quoting_nothing(
+    client: TestClient, name: str, body: bytes
+) -> None:
+    before = stored(client)
+
+    response = client.post(
+        "/_mock/seed", content=body, headers={"Content-Type": "application/yaml"}
+    )
+
+    assert response.status_code == 400, response.text
+    message = check(response)["message"]
+    assert message.startswith(("document: ", "bridges[0]")), message
+    for quoted in ("99999", "77777", "2001-02", "zzzz"):
+        assert quoted not in message
+    assert stored(client) == before
+
+
+@pytest.mark.process
+def test_serve_refuses_a_seed_file_with_a_date_that_does_not_exist_in_one_line(
+    tmp_path: Path,
+) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_bytes(MALFORMED[2][1])
+    env = {"C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'c1.db'}", "C1MOCK_SEED_FILE": str(seed)}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "c1_mock.cli", "serve", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and done.stderr.strip().count("\n") == 0
+    assert "document: a value cannot be read" in done.stderr
+
+
+def test_a_mint_whose_drawn_name_is_taken_draws_another(tmp_path: Path) -> None:
+    """Deterministic mode makes the draw repeatable: the name the second server's mint draws
+    first is the one the first server's mint got, which a seed file already gave the second
+    server's bridge (seeded at start, before its requests' stream begins)."""
+    first = _deterministic(tmp_path / "first.db")
+    with first as client:
+        taken = _mint_once(client)["id"]
+    seed = tmp_path / "seed.yaml"
+    credential = {
+        "id": taken,
+        "clientSecret": new_secret(),
+        "status": "TUNNEL_CREDENTIAL_STATUS_REVOKED",
+    }
+    bridge = {
+        "id": "2RGdOS94VDferT9e80mdgntl36K",
+        "displayName": "holder",
+        "credentials": [credential],
+    }
+    seed.write_text(yaml.safe_dump({"bridges": [bridge]}))
+    with _deterministic(tmp_path / "second.db", seed_file=seed) as client:
+        minted = _mint_once(client)
+
+    assert minted["id"] != taken and minted["credentialStatus"].endswith("ACTIVE")
+
+
+def _deterministic(path: Path, **changes: Any) -> Any:
+    settings = Settings(
+        database_url=f"sqlite:///{path}",
+        tenant_domain=TENANT,
+        admin_client_id=ADMIN_ID,
+        admin_client_secret=ADMIN_SECRET,
+        random_seed=7,
+        **changes,
+    )
+    return in_process(settings)
+
+
+def _mint_once(client: TestClient) -> dict[str, Any]:
+    mock = c1_mock(client)
+    credential: dict[str, Any] = mock.mint(mock.create_bridge("b")["id"])
+    return credential

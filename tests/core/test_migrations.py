@@ -77,3 +77,22 @@ def test_upgrade_twice_is_harmless(empty_url: str) -> None:
     migrate.upgrade(db.engine)
     db.dispose()
     assert _differences(empty_url) == []
+
+
+def test_clients_made_before_token_binding_get_a_binding_each(empty_url: str) -> None:
+    db = Database(empty_url)
+    migrate.upgrade(db.engine, "0001_initial")
+    with db.engine.begin() as conn:
+        for name in ("one", "two"):
+            conn.execute(
+                text(
+                    "INSERT INTO admin_clients (client_id, secret_hash, public_key, source, "
+                    "created_at, last_used_at) VALUES (:id, 'h', NULL, 'cli', :at, NULL)"
+                ),
+                {"id": f"{name}@acme.conductor.one/spc", "at": "2026-01-01 00:00:00"},
+            )
+    migrate.upgrade(db.engine)
+    with db.engine.connect() as conn:
+        bindings = conn.execute(text("SELECT binding FROM admin_clients")).scalars().all()
+    db.dispose()
+    assert len(set(bindings)) == 2 and all(len(b) >= 16 for b in bindings)

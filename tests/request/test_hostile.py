@@ -8,16 +8,29 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from c1_mock.core.crypto import decode_secret, public_key_text
-from tests.helpers import assertion_form, bearer, go_assertion, secret_form, stored
+from c1_mock.testing.process import ServerProcess
+from tests.helpers import (
+    TENANT,
+    assertion_form,
+    bearer,
+    claims_for,
+    go_assertion,
+    secret_form,
+    sign,
+    stored,
+)
 
 API = "/api/v1/iam/tunnel"
 HOSTILE_IDS = [
@@ -414,3 +427,83 @@ def test_hostile_client_ids_at_the_token_endpoint_are_4xx_oauth_errors(
     response = client.post("/auth/v1/token", data=secret_form(hostile, "secret"))
     assert response.status_code in (400, 401), response.text
     assert set(response.json()) == {"error", "error_description"}
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x7f", "a\x00b"])
+def test_control_characters_get_the_same_answer_on_every_backend(
+    client: TestClient, admin: dict[str, str], credential: dict[str, Any], control: str
+) -> None:
+    cid, secret = credential["clientId"], credential["clientSecret"]
+    by_id = client.post("/auth/v1/token", data=secret_form(cid + control, secret))
+    assert_oauth_error(by_id, 400, "invalid_request")
+    for claim in ("nonce", "jti"):
+        signed = sign(secret, claims_for(cid, **{claim: "n" + control}), {"typ": None})
+        refused = client.post("/auth/v1/token", data=assertion_form(cid, signed))
+        assert_oauth_error(refused, 401, "invalid_client")
+    in_header = sign(secret, claims_for(cid), {"typ": None, "nonce": "n" + control})
+    assert_oauth_error(
+        client.post("/auth/v1/token", data=assertion_form(cid, in_header)), 401, "invalid_client"
+    )
+    for path in (f"{API}/bridges/{quote(control)}", f"{API}/credentials/x{quote(control)}"):
+        response = client.get(path, headers=admin)
+        assert response.status_code == 404
+        assert_c1_error(response)
+    assert_still_works(client, credential)
+
+
+def _chunks(total: int) -> Iterator[bytes]:
+    """A body sent in chunks, with no Content-Length."""
+    for _ in range(total // 65536 + 1):
+        yield b"x" * 65536
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        (f"{API}/bridges", "application/json"),
+        ("/auth/v1/token", "application/x-www-form-urlencoded"),
+        ("/_mock/seed", "application/yaml"),
+    ],
+)
+def test_a_chunked_body_over_the_limit_is_413_on_every_route(
+    client: TestClient, admin: dict[str, str], path: str, content_type: str
+) -> None:
+    headers = {**admin, "Content-Type": content_type} if path.startswith(API) else {}
+    headers["Content-Type"] = content_type
+    response = client.post(path, content=_chunks(1024 * 1024 + 1), headers=headers)
+
+    assert response.status_code == 413
+    body = response.json()
+    assert body.get("code") == 3 or body.get("error") == "invalid_request"
+
+
+@pytest.mark.process
+def test_a_client_that_leaves_mid_body_is_journaled_once_as_499_and_logged_in_one_line(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'c1.db'}",
+        "C1MOCK_TENANT_DOMAIN": TENANT,
+    }
+    with ServerProcess(env, log_path=tmp_path / "serve.log") as server:
+        for path in ("/auth/v1/token", f"{API}/bridges"):
+            with socket.create_connection(("127.0.0.1", server.port)) as raw:
+                raw.sendall(
+                    f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                    "Content-Type: application/json\r\n\r\n{".encode()
+                )
+                time.sleep(0.3)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            journal = httpx.get(f"{server.url}/_mock/requests").json()["requests"]
+            if len(journal) >= 2:
+                break
+            time.sleep(0.1)
+        output = server.output()
+
+    assert [(e["path"], e["status"]) for e in journal] == [
+        ("/auth/v1/token", 499),
+        (f"{API}/bridges", 499),
+    ]
+    assert "Traceback" not in output and "ERROR" not in output
+    assert len([line for line in output.splitlines() if " 499 " in line]) == 2

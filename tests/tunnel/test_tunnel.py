@@ -3,6 +3,7 @@ C1's JSON conventions, rotation, revocation, deletion, expiry, paging and Update
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import datetime, timedelta
@@ -289,9 +290,39 @@ def test_list_credentials_pages(client: TestClient, admin: Admin, bridge: Bridge
     assert second["nextPageToken"] == ""
 
 
+def test_a_client_that_deletes_what_it_has_listed_still_sees_every_bridge(
+    client: TestClient, admin: Admin
+) -> None:
+    made = {create_bridge(client, admin, f"b{i}")["id"] for i in range(10)}
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = _page(client, admin, BRIDGES, pageSize=2, pageToken=token)
+        listed = [b["id"] for b in page["list"]]
+        seen += listed
+        for bridge_id in listed:  # as a clean-up job would, page by page
+            assert client.delete(f"{BRIDGES}/{bridge_id}", headers=admin).status_code == 200
+        token = page["nextPageToken"]
+        if not token:
+            break
+    assert sorted(seen) == sorted(made)
+
+
+def _token(*position: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(position)).encode()).decode().rstrip("=")
+
+
 BAD_PAGES: list[dict[str, Any]] = [
     {"pageToken": "not-a-token"},
     {"pageToken": "b2Zmc2V0Oi0x"},  # "offset:-1"
+    {"pageToken": _token("k1", "not a time", "x")},
+    {"pageToken": _token("k1", "2026-01-01T00:00:00", "naive")},
+    {"pageToken": _token("k1", "2026-01-01T00:00:00+00:00")},
+    {"pageToken": _token("k1", 5, 6)},
+    {"pageToken": _token("o1", -1)},
+    {"pageToken": _token("o1", True)},
+    {"pageToken": _token("x", 1)},
+    {"pageToken": "W10"},  # []
     {"pageSize": -1},
     {"pageSize": "x"},
 ]
@@ -425,3 +456,10 @@ def test_mint_after_expiry_leaves_the_old_credential_expired_not_revoked(
     assert old["credentialStatus"] == "TUNNEL_CREDENTIAL_STATUS_EXPIRED"
     assert current["id"] == new["id"]
     assert current["credentialStatus"] == "TUNNEL_CREDENTIAL_STATUS_ACTIVE"
+
+
+def test_a_query_parameter_given_twice_is_400(client: TestClient, admin: Admin) -> None:
+    response = client.get(f"{BRIDGES}?pageSize=1&pageSize=2", headers=admin)
+
+    assert response.status_code == 400
+    assert "pageSize" in check(response)["message"]
