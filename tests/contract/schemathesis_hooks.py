@@ -14,7 +14,8 @@ every check stay untouched:
 The control plane's own schemas (tag Mock) say all a schema can; the seed document's rules that span
 entries or need a real key are brought within the same way:
 - admins' clientIds, bridges' ids and the displayNames of bridges without one appear once;
-  a displayName is not blank;
+  a displayName is not blank; an admin's name (the part before `@`, its user's id) is made unique
+  in the run (a name another admin client already has is a correct 400);
 - a credential's clientSecret is a real C1 secret (a fresh key each time, so two entries never
   share one); its id is made unique in the run (a credential id already held by another bridge
   is a correct 400), and a bridge has at most one ACTIVE credential (ACTIVE is the default);
@@ -92,9 +93,18 @@ def _credentials(entries: Any) -> None:
             active = True
 
 
+def _admins(entries: Any) -> None:
+    for entry in entries if isinstance(entries, list) else []:
+        client_id = entry.get("clientId") if isinstance(entry, dict) else None
+        if isinstance(client_id, str) and "@" in client_id:
+            name, rest = client_id.split("@", 1)
+            entry["clientId"] = f"{name[:200]}-{next(_serial)}@{rest}"
+
+
 def _seed(document: Any) -> None:
     if not isinstance(document, dict):
         return
+    _admins(document.get("admins"))
     document["admins"] = _once(document.get("admins", []), lambda a: a.get("clientId"))
     bridges = document.get("bridges", [])
     for bridge in bridges if isinstance(bridges, list) else []:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,25 @@ def test_upgrade_twice_is_harmless(empty_url: str) -> None:
     migrate.upgrade(db.engine)
     db.dispose()
     assert _differences(empty_url) == []
+
+
+def test_an_admin_from_before_admin_users_becomes_a_user_without_a_name(empty_url: str) -> None:
+    db = Database(empty_url)
+    migrate.upgrade(db.engine, "0001_initial")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO admin_clients (client_id, secret_hash, source, created_at)"
+                " VALUES ('old-admin-00001@acme.conductor.one/spc', 'x', 'cli', :now)"
+            ),
+            {"now": datetime(2026, 1, 1)},
+        )
+    migrate.upgrade(db.engine)
+    with db.engine.connect() as conn:
+        user = conn.execute(text("SELECT user_display_name, user_email FROM admin_clients")).one()
+    migrate.downgrade(db.engine, "0001_initial")
+    with db.engine.connect() as conn:
+        kept = conn.execute(text("SELECT client_id FROM admin_clients")).scalars().all()
+    db.dispose()
+    assert tuple(user) == ("", "")
+    assert kept == ["old-admin-00001@acme.conductor.one/spc"]
