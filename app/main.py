@@ -23,9 +23,10 @@ from .request.route import internal_error, mount, not_found
 from .request.unit import Server
 from .server import bootstrap
 from .tunnel import endpoints as tunnel
+from .users import endpoints as users
 
 # Every feature's operations: what an app serves.
-C1_OPERATIONS = (oauth.operations, introspect.operations, tunnel.operations)
+C1_OPERATIONS = (oauth.operations, introspect.operations, tunnel.operations, users.operations)
 
 
 def operations(settings: Settings) -> list[Operations]:

@@ -8,6 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# Imported before any in-process pytester run: such a run drops the modules it imported, and httpx
+# imports httpcore on its first request and keeps mapping the errors of that copy, so a later
+# "connection refused" of a fresh copy would escape as an unmapped httpcore error.
+import httpcore  # noqa: F401
 import pytest
 from starlette.testclient import TestClient
 

@@ -97,6 +97,11 @@ def clear_faults(unit: Unit) -> None:
     faults.clear(unit.session)
 
 
+@operations.delete("/faults/{id}", OP + "ClearFault", status_code=204)
+def clear_fault(unit: Unit, id: str) -> None:
+    faults.clear_one(unit.session, fault_id=id)
+
+
 @operations.put("/bridges/{id}/appliance", OP + "SetAppliance")
 def set_appliance(unit: Unit, id: str, body: Annotated[ApplianceState, Body()]) -> Json:
     services = body.announced_services

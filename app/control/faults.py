@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from ..core.errors import Answered, InvalidArgument
+from ..core.errors import Answered, InvalidArgument, NotFound
 from ..core.models import Fault
 from ..core.protojson import timestamp
 
@@ -76,6 +76,17 @@ def listed(session: Session) -> Sequence[Fault]:
 
 def clear(session: Session) -> None:
     session.execute(delete(Fault))
+
+
+def clear_one(session: Session, *, fault_id: str) -> None:
+    """Remove one fault by its id (as text, from the path), used up or not; NotFound when no
+    fault has it."""
+    # At most 18 digits: the ids are 64-bit integers on every backend.
+    if not (fault_id.isascii() and fault_id.isdigit() and len(fault_id) <= 18):
+        raise NotFound("fault not found")
+    removed = session.execute(delete(Fault).where(Fault.id == int(fault_id)).returning(Fault.id))
+    if removed.first() is None:
+        raise NotFound("fault not found")
 
 
 # Read for every request to a C1 operation: built once, on the table's columns (see guard.py).

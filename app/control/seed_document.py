@@ -42,6 +42,15 @@ class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SeedUser(_Entry):
+    """What GetUser shows of an admin client's user (a service user; the rest stays unset)."""
+
+    display_name: Annotated[
+        StrictStr, Field(alias="displayName", max_length=512, pattern=NO_NUL)
+    ] = ""
+    email: Annotated[StrictStr, Field(max_length=320, pattern=NO_NUL)] = ""
+
+
 class SeedAdmin(_Entry):
     client_id: Annotated[
         StrictStr,
@@ -52,6 +61,12 @@ class SeedAdmin(_Entry):
         ),
     ]
     client_secret: Annotated[StrictStr, Field(alias="clientSecret", min_length=1, max_length=512)]
+    user: Annotated[SeedUser, BeforeValidator(not_null)] = SeedUser()
+
+    @property
+    def user_id(self) -> str:
+        """The id of the user this admin client is: its client id's name part."""
+        return self.client_id.split("@", 1)[0]
 
 
 class SeedCredential(_Entry):
@@ -95,6 +110,8 @@ class SeedDocument(_Entry):
 def check(document: SeedDocument) -> None:
     """What no single entry shows: repeated ids and names, two ACTIVE credentials on a bridge."""
     _unique("admins[{}].clientId", [a.client_id for a in document.admins])
+    # The name part is the admin's user id (GetUser): two admins may not be one user.
+    _unique("admins[{}].clientId", [a.user_id for a in document.admins], "its name ")
     _unique("bridges[{}].id", [b.id for b in document.bridges])
     _unique(
         "bridges[{}].displayName",
@@ -115,10 +132,10 @@ def check(document: SeedDocument) -> None:
         seen.discard("")
 
 
-def _unique(pattern: str, values: list[str | None]) -> None:
+def _unique(pattern: str, values: list[str | None], what: str = "") -> None:
     seen: set[str] = set()
     for i, value in enumerate(values):
         if value is not None and value in seen:
-            raise InvalidArgument(f"{pattern.format(i)}: repeats another entry's")
+            raise InvalidArgument(f"{pattern.format(i)}: {what}repeats another entry's")
         if value is not None:
             seen.add(value)

@@ -158,7 +158,11 @@ def _ensure_admin(
         raise InvalidArgument(
             f"admins[{index}].clientId: the server's own admin client has this id"
         )
-    return clients.save_admin(
+    if _other_with_user_id(session, entry):
+        raise InvalidArgument(
+            f"admins[{index}].clientId: its name is another admin client's user id"
+        )
+    admin = clients.save_admin(
         session,
         client_id=entry.client_id,
         secret=entry.client_secret,
@@ -167,6 +171,17 @@ def _ensure_admin(
         random=random,
         now=now,
     )
+    admin.user_display_name, admin.user_email = entry.user.display_name, entry.user.email
+    return admin
+
+
+def _other_with_user_id(session: Session, entry: SeedAdmin) -> bool:
+    """Whether another admin client has the same name part, and so would be the same user."""
+    same_name = AdminClient.client_id.startswith(entry.user_id + "@", autoescape=True)
+    others = select(AdminClient.client_id).where(
+        same_name, AdminClient.client_id != entry.client_id
+    )
+    return session.scalar(others.limit(1)) is not None
 
 
 def _ensure_bridge(session: Session, entry: SeedBridge, *, random: Random, now: datetime) -> Bridge:

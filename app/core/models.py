@@ -117,8 +117,9 @@ class Credential(Base):
 
 
 class AdminClient(Base):
-    """A service principal (client id `<cutename>@<tenant>/spc`) that may call the whole API.
-    Kept on reset (the operator's way in), but for those a seed made."""
+    """A service principal (client id `<cutename>@<tenant>/spc`) that may call the whole API,
+    and the user of type USER_TYPE_SERVICE that GetUser shows for it. Kept on reset (the
+    operator's way in), but for those a seed made."""
 
     __tablename__ = "admin_clients"
     __table_args__ = (KEPT_ON_RESET,)
@@ -130,6 +131,9 @@ class AdminClient(Base):
     source: Mapped[str] = mapped_column(String(16))  # settings, cli, generated, seed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The admin is a user of type USER_TYPE_SERVICE too (GetUser); a seed may name it.
+    user_display_name: Mapped[str] = mapped_column(String(512), default="", server_default="")
+    user_email: Mapped[str] = mapped_column(String(320), default="", server_default="")
 
 
 class SigningKey(Base):

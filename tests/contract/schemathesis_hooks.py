@@ -13,9 +13,11 @@ every check stay untouched:
 
 The control plane's own schemas (tag Mock) say all a schema can; the seed document's rules that span
 entries or need a real key are brought within the same way:
-- admins' clientIds are of the server's tenant; admins' clientIds, bridges' ids and the
-  displayNames of bridges without one appear once; a displayName is not blank; a bridge's id
-  (27 base62 characters) decodes to at most 20 bytes, as a KSUID does;
+- admins' clientIds are of the server's tenant, and an admin's name (the part before `@`, its
+  user's id) is made unique in the run (a name another admin client already has is a correct
+  400); admins' clientIds, bridges' ids and the displayNames of bridges without one appear once;
+  a displayName is not blank; a bridge's id (27 base62 characters) decodes to at most 20 bytes,
+  as a KSUID does;
 - a credential's clientSecret is a real C1 secret (a fresh key each time, so two entries never
   share one); its id is made unique in the run (a credential id already held by another bridge
   is a correct 400), and a bridge has at most one ACTIVE credential (ACTIVE is the default);
@@ -94,15 +96,19 @@ def _credentials(entries: Any) -> None:
             active = True
 
 
+def _admins(entries: Any) -> None:
+    for entry in entries if isinstance(entries, list) else []:
+        client_id = entry.get("clientId") if isinstance(entry, dict) else None
+        if isinstance(client_id, str) and "@" in client_id:
+            name = client_id.split("@", 1)[0]
+            entry["clientId"] = f"{name[:50]}-{next(_serial)}@{TENANT}/spc"  # of this tenant
+
+
 def _seed(document: Any) -> None:
     if not isinstance(document, dict):
         return
-    admins = document.get("admins", [])
-    for admin in admins if isinstance(admins, list) else []:
-        if isinstance(admin, dict) and isinstance(admin.get("clientId"), str):
-            name = admin["clientId"].partition("@")[0][:64]
-            admin["clientId"] = f"{name}@{TENANT}/spc"  # an admin of this server's tenant
-    document["admins"] = _once(admins, lambda a: a.get("clientId"))
+    _admins(document.get("admins"))
+    document["admins"] = _once(document.get("admins", []), lambda a: a.get("clientId"))
     bridges = document.get("bridges", [])
     for bridge in bridges if isinstance(bridges, list) else []:
         if isinstance(bridge, dict):

@@ -1,6 +1,7 @@
 """openapi.yaml is the contract: it must be a valid OpenAPI 3.1 document, describe exactly the
 operations the app registers, and keep C1's operations exactly as C1's public spec has them
-(tests/contract/reference/c1-tunnel-api.openapi.yaml, a copy of it)."""
+(tests/contract/reference/: copies of it, for the Tunnel service with Introspect and for
+UserService.Get)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from c1_mock.request.route import OperationRoute
 from tests.contract.openapi import spec
 from tests.helpers import ADMIN_ID, TENANT
 
-REFERENCE = yaml.safe_load(
-    (Path(__file__).parent / "reference" / "c1-tunnel-api.openapi.yaml").read_text()
-)
+REFERENCES = [
+    yaml.safe_load((Path(__file__).parent / "reference" / name).read_text())
+    for name in ("c1-tunnel-api.openapi.yaml", "c1-user-api.openapi.yaml")
+]
+TUNNEL = REFERENCES[0]
 PAGING = [
     {"$ref": "#/components/parameters/pageSize"},
     {"$ref": "#/components/parameters/pageToken"},
@@ -44,8 +47,17 @@ def _documented() -> set[tuple[str, str, str]]:
 def _reference_operations() -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (path, method, op)
-        for path, item in REFERENCE["paths"].items()
+        for reference in REFERENCES
+        for path, item in reference["paths"].items()
         for method, op in item.items()
+    ]
+
+
+def _reference_schemas() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, schema)
+        for reference in REFERENCES
+        for name, schema in reference["components"]["schemas"].items()
     ]
 
 
@@ -99,9 +111,16 @@ def test_c1_operation_is_as_in_c1s_spec(path: str, method: str, reference: dict[
     assert ok == reference["responses"]["200"]
 
 
+def test_c1s_get_user_is_held_to_c1s_spec() -> None:
+    ids = {op["operationId"] for _, _, op in _reference_operations()}
+    assert "c1.api.user.v1.UserService.Get" in ids
+    names = {name for name, _ in _reference_schemas()}
+    assert {"c1.api.user.v1.User", "c1.api.user.v1.UserServiceGetResponse"} <= names
+
+
 def test_c1_schemas_are_as_in_c1s_spec() -> None:
     ours = spec()["components"]["schemas"]
-    for name, schema in REFERENCE["components"]["schemas"].items():
+    for name, schema in _reference_schemas():
         mine = copy.deepcopy(ours[name])
         for added in ADDED_PROPERTIES.get(name, set()):
             assert added not in schema.get("properties", {})
@@ -110,8 +129,9 @@ def test_c1_schemas_are_as_in_c1s_spec() -> None:
 
 
 def test_security_is_as_in_c1s_spec() -> None:
-    assert spec()["security"] == REFERENCE["security"]
-    assert spec()["components"]["securitySchemes"] == REFERENCE["components"]["securitySchemes"]
+    assert spec()["security"] == TUNNEL["security"]
+    for reference in REFERENCES:
+        assert spec()["components"]["securitySchemes"] == reference["components"]["securitySchemes"]
 
 
 def test_create_bridge_credential_documents_cache_control_no_store() -> None:

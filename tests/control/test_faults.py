@@ -138,6 +138,35 @@ def test_faults_are_listed_with_what_is_left_and_cleared(client: TestClient) -> 
     assert client.get("/_mock/faults").json() == {"faults": []}
 
 
+def test_one_fault_is_cleared_by_its_id_and_the_others_stay_armed(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    kept = add_fault(client, operation="ListBridges", times=2)
+    cleared = add_fault(client, operation="Introspect")
+    used = add_fault(client, operation="GetBridge")
+    client.get(f"{BRIDGES}/2RGdOS94VDferT9e80mdgntl36K", headers=admin)  # uses it up
+
+    for fault in (cleared, used):
+        assert client.delete(f"/_mock/faults/{fault['id']}").status_code == 204
+
+    assert client.get("/_mock/faults").json() == {"faults": [kept]}
+    again = client.delete(f"/_mock/faults/{cleared['id']}")
+    assert check(again) == {"code": 5, "message": "fault not found", "details": []}
+
+
+@pytest.mark.parametrize("fault_id", ["999", "x", "-1", "1.0", "9" * 19, "%00", "\u0661"])
+def test_clearing_a_fault_that_is_not_there_is_404_and_clears_nothing(
+    client: TestClient, fault_id: str
+) -> None:
+    fault = add_fault(client, operation="ListBridges")
+
+    response = client.delete(f"/_mock/faults/{fault_id}")
+
+    assert response.status_code == 404
+    assert check(response)["code"] == 5
+    assert client.get("/_mock/faults").json() == {"faults": [fault]}
+
+
 @pytest.mark.parametrize(
     "spec",
     [

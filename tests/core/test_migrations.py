@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,25 @@ def test_clients_made_before_token_binding_get_a_binding_each(empty_url: str) ->
         bindings = conn.execute(text("SELECT binding FROM admin_clients")).scalars().all()
     db.dispose()
     assert len(set(bindings)) == 2 and all(len(b) >= 16 for b in bindings)
+
+
+def test_an_admin_from_before_admin_users_becomes_a_user_without_a_name(empty_url: str) -> None:
+    db = Database(empty_url)
+    migrate.upgrade(db.engine, "0001_initial")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO admin_clients (client_id, secret_hash, source, created_at)"
+                " VALUES ('old-admin-00001@acme.conductor.one/spc', 'x', 'cli', :now)"
+            ),
+            {"now": datetime(2026, 1, 1)},
+        )
+    migrate.upgrade(db.engine)
+    with db.engine.connect() as conn:
+        user = conn.execute(text("SELECT user_display_name, user_email FROM admin_clients")).one()
+    migrate.downgrade(db.engine, "0002_binding")
+    with db.engine.connect() as conn:
+        kept = conn.execute(text("SELECT client_id FROM admin_clients")).scalars().all()
+    db.dispose()
+    assert tuple(user) == ("", "")
+    assert kept == ["old-admin-00001@acme.conductor.one/spc"]

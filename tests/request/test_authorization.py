@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from c1_mock.request.operations import Caller, Operation
 from tests.contract.openapi import check
 from tests.helpers import (
+    ADMIN_ID,
     BRIDGES,
     TENANT,
     advance_clock,
@@ -39,10 +40,12 @@ def _with_a_caller(client: TestClient) -> list[Operation]:
 
 
 def _path(operation: Operation, credential: dict[str, Any]) -> str:
-    """The operation's path for this credential and its bridge."""
+    """The operation's path for this credential and its bridge (for GetUser, the admin's user)."""
     path = operation.path.replace("{bridge_id}", credential["bridgeId"])
     if path.endswith("/credentials/{id}"):
         return path.replace("{id}", credential["id"])
+    if path.startswith("/api/v1/users/"):
+        return path.replace("{id}", ADMIN_ID.split("@", 1)[0])
     return path.replace("{id}", credential["bridgeId"])
 
 
@@ -129,6 +132,9 @@ def test_token_of_another_server_is_401(client: TestClient, admin: Admin, admin_
 
 
 UNKNOWN: list[tuple[str, str]] = [
+    ("GET", "/api/v1/users/nobody-00001"),
+    ("GET", "/api/v1/users/%00"),
+    ("GET", f"/api/v1/users/{'x' * 400}"),
     ("GET", f"{BRIDGES}/2RGdOS94VDferT9e80mdgntl36K"),
     ("PATCH", f"{BRIDGES}/2RGdOS94VDferT9e80mdgntl36K"),
     ("DELETE", f"{BRIDGES}/2RGdOS94VDferT9e80mdgntl36K"),
@@ -141,7 +147,7 @@ UNKNOWN: list[tuple[str, str]] = [
 ]
 
 
-def test_unknown_bridge_or_credential_is_404(client: TestClient, admin: Admin) -> None:
+def test_unknown_bridge_credential_or_user_is_404(client: TestClient, admin: Admin) -> None:
     for method, path in UNKNOWN:
         body = {"displayName": "x"} if method in ("PATCH", "POST") else None
         response = client.request(method, path, json=body, headers=admin)

@@ -62,6 +62,20 @@ def test_sdk_introspects_as_the_admin_client(server: ServerProcess) -> None:
     assert answer.introspect_response.user_id
 
 
+@pytest.mark.process
+def test_sdk_gets_the_user_introspect_names_as_a_typed_service_user(server: ServerProcess) -> None:
+    with sdk(server, token(server, ADMIN_ID, ADMIN_SECRET)) as client:
+        me = client.auth.introspect().introspect_response
+        assert me is not None and me.user_id
+        answer = client.user.get(request={"id": me.user_id})
+    response = answer.user_service_get_response
+    assert response is not None and response.user_view is not None
+    user = response.user_view.user
+    assert isinstance(user, shared.User)
+    assert (user.id, user.type, user.status) == (me.user_id, "USER_TYPE_SERVICE", "ENABLED")
+    assert user.created_at is not None and user.created_at.tzinfo is not None
+
+
 def mint(server: ServerProcess) -> dict[str, Any]:
     admin = bearer(token(server, ADMIN_ID, ADMIN_SECRET))
     with httpx.Client(base_url=server.url, headers=admin) as api:

@@ -26,11 +26,12 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_inprocess("-W", "error", "-p", "no:cacheprovider", *args)
 
 
-def test_the_readme_example_of_c1_mock_passes(pytester: pytest.Pytester) -> None:
-    [example] = _readme_examples("c1_mock")
-    pytester.makepyfile(test_readme=example)
+def test_the_readme_examples_of_c1_mock_pass(pytester: pytest.Pytester) -> None:
+    examples = _readme_examples("c1_mock")
+    pytester.makepyfile(**{f"test_readme_{i}": example for i, example in enumerate(examples)})
 
-    _run(pytester).assert_outcomes(passed=1)
+    _run(pytester).assert_outcomes(passed=len(examples))
+    assert len(examples) == 2
 
 
 @pytest.mark.process
