@@ -184,7 +184,8 @@ def _refuse_cross_origin(request: Request) -> None:
         allowed = site in ("same-origin", "none")  # "none": the user's own navigation
     else:
         origin = request.headers.get("origin")
-        allowed = origin is None or urlsplit(origin).netloc == request.headers.get("host")
+        host = request.headers.get("host", "").lower()
+        allowed = origin is None or urlsplit(origin.lower()).netloc == host
     if not allowed:
         raise PermissionDenied("the control plane takes no changes from another origin's page")
 

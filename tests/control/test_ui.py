@@ -40,6 +40,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 CONTROL_TOKEN = "control-token-for-the-page"
+# How long an expectation waits for the page (it polls every 2 s) on a busy 2-core machine.
+expect.set_options(timeout=15_000)
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
