@@ -20,6 +20,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from subprocess import DEVNULL, Popen
 
+import httpx
 import pytest
 
 from c1_mock.testing.process import free_port, wait_healthy
@@ -138,19 +139,23 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "bin"
 
 
-def test_the_wheel_installs_one_import_package_and_every_module_of_the_repository(
+def test_the_wheel_installs_one_import_package_and_every_file_of_the_repository(
     wheel: Path,
 ) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/", 1)[0] for name in names if ".dist-info/" not in name}
     assert tops == {"c1_mock"}
-    expected = {f"c1_mock/{p.relative_to(ROOT / 'app')}" for p in (ROOT / "app").rglob("*.py")}
+    # Every file of app/: its modules, and the dashboard's page, stylesheet and script.
+    shipped = [p for p in (ROOT / "app").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert {"index.html", "ui.css", "ui.js"} <= {p.name for p in shipped}
+    expected = {f"c1_mock/{p.relative_to(ROOT / 'app')}" for p in shipped}
     migrations = ROOT / "migrations"
     expected |= {
         f"c1_mock/migrations/{p.relative_to(migrations)}"
         for p in [*migrations.rglob("*.py"), migrations / "script.py.mako"]
     }
-    assert expected - set(names) == set(), "not in the wheel: list its package in pyproject.toml"
+    missing = expected - set(names)
+    assert missing == set(), "not in the wheel: list its package or data in pyproject.toml"
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "c1-mock = c1_mock.cli:main" in text
@@ -230,6 +235,9 @@ def test_the_installed_command_migrates_and_serves(venv: Path, tmp_path: Path) -
     command = [str(venv / "c1-mock"), "serve", "--port", str(port), "--database-url", database]
     with _running(command, cwd=tmp_path, env=_clean_env()) as proc:
         wait_healthy(f"http://127.0.0.1:{port}", proc)
+        # The dashboard's files are read from the installed package.
+        for path in ("/_mock/ui", "/_mock/ui/ui.js", "/_mock/ui/ui.css"):
+            assert httpx.get(f"http://127.0.0.1:{port}{path}").status_code == 200, path
 
 
 def test_the_images_command_and_health_check_work_from_the_installed_wheel(

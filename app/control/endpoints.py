@@ -1,16 +1,19 @@
 """The control plane under /_mock/: reset, state, seeding, the virtual clock, the request journal,
-faults and the appliance. Open on a local server; with C1MOCK_CONTROL_TOKEN set, every call needs
-`Authorization: Bearer <that token>`; `--no-control` leaves these routes out (404)."""
+faults, the appliance, a bridge's credential timeline and the dashboard page. Open on a local
+server; with C1MOCK_CONTROL_TOKEN set, every call needs `Authorization: Bearer <that token>`,
+except for the dashboard's own files, which hold no data; `--no-control` leaves these routes out
+(404)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Query
+from fastapi import Body, Header, Query
+from fastapi.responses import Response
 
 from ..request.operations import Caller, Operations, RawBody
 from ..request.unit import Unit
-from . import appliance, clock, faults, journal, seeding, state
+from . import appliance, clock, faults, journal, page, seeding, state, timeline
 from .schemas import ApplianceState, ClockChange, FaultSpec
 
 operations = Operations(prefix="/_mock", caller=Caller.CONTROL, c1=False, tags=("Mock",))
@@ -29,8 +32,9 @@ def get_state(unit: Unit) -> Json:
 
 
 @operations.post("/seed", OP + "Seed")
-def seed(unit: Unit, body: RawBody) -> Json:
-    """A seed document, YAML or JSON (JSON is YAML)."""
+def seed(unit: Unit, body: RawBody, content_type: Annotated[str | None, Header()] = None) -> Json:
+    """A seed document, YAML or JSON (JSON is YAML), never in a form's content type."""
+    seeding.check_media_type(content_type)
     document = seeding.parse(body)
     seeded = seeding.apply(
         unit.session, document=document, settings=unit.settings, random=unit.random, now=unit.now
@@ -114,3 +118,21 @@ def set_appliance(unit: Unit, id: str, body: Annotated[ApplianceState, Body()]) 
         now=unit.now,
     )
     return appliance.view(bridge)
+
+
+@operations.get("/bridges/{id}/timeline", OP + "GetBridgeTimeline")
+def get_bridge_timeline(unit: Unit, id: str) -> Json:
+    return timeline.timeline(unit.session, bridge_id=id, now=unit.now)
+
+
+# The dashboard's files: public, since a browser navigating to the page cannot send a token.
+@operations.get("/ui", OP + "GetDashboard", caller=Caller.PUBLIC)
+def get_dashboard(unit: Unit) -> Response:
+    # The short names only ("CreateBridge", "token"): the full ones add nothing to a choice.
+    names = sorted(n for n in unit.server.registry.fault_names() if "." not in n)
+    return page.page(names)
+
+
+@operations.get("/ui/{name}", OP + "GetDashboardFile", caller=Caller.PUBLIC)
+def get_dashboard_file(unit: Unit, name: str) -> Response:
+    return page.asset(name)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config import Settings, tenant_of
-from ..core.errors import InvalidArgument
+from ..core.errors import InvalidArgument, UnsupportedMediaType
 from ..core.ids import Random
 from ..core.models import AdminClient, Bridge, Credential
 from ..core.protojson import timestamp
@@ -32,6 +32,11 @@ from ..tunnel.views import bridge_view, credential_view
 from .seed_document import SeedAdmin, SeedBridge, SeedCredential, SeedDocument, check
 
 SEED = "seed"  # AdminClient.source of the admins a seed made: a reset removes them
+# What an HTML form can send (its enctypes). A web page of any origin may post a form to a local
+# server without asking (no CORS preflight), so a document never comes in one of these.
+FORM_MEDIA_TYPES = frozenset(
+    {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
+)
 
 _cache: dict[tuple[str, int, int], SeedDocument] = {}
 
@@ -43,6 +48,15 @@ class Seeded:
     admins: list[AdminClient] = field(default_factory=list)
     bridges: list[Bridge] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
+
+
+def check_media_type(content_type: str | None) -> None:
+    """UnsupportedMediaType for a form's content type; any other (or none) may carry a document."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type in FORM_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            "Content-Type: send the document as application/yaml or application/json, not as a form"
+        )
 
 
 def parse(text: str | bytes) -> SeedDocument:

@@ -83,6 +83,16 @@ class PayloadTooLarge(ApiError):
         return 3
 
 
+class UnsupportedMediaType(ApiError):
+    """RFC 9110 415; grpc-gateway has no status of its own for it: INVALID_ARGUMENT."""
+
+    status = 415
+
+    @property
+    def grpc_code(self) -> int:
+        return 3
+
+
 class Unauthenticated(ApiError):
     status = 401
 

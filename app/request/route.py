@@ -1,11 +1,12 @@
 """The one way a request runs: the route every registered operation is mounted with.
 
 For each request it reads the body (413 over the limit), checks the control token of a CONTROL
-operation, lets FastAPI parse and validate the arguments, runs the operation's unit of work
-(request/unit.py) in the thread pool, and renders the answer, or the error in the operation's
-dialect. A request refused before its unit ran (its body or arguments) is journaled here.
-Requests no operation serves get one too: 405 naming the methods of a path that exists, 404
-otherwise, so that every request to C1's namespaces reaches the journal.
+operation (and refuses a change to the control plane sent by another origin's page), lets
+FastAPI parse and validate the arguments, runs the operation's unit of work (request/unit.py) in
+the thread pool, and renders the answer, or the error in the operation's dialect. A request
+refused before its unit ran (its body or arguments) is journaled here. Requests no operation
+serves get one too: 405 naming the methods of a path that exists, 404 otherwise, so that every
+request to C1's namespaces reaches the journal.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -40,6 +42,7 @@ from ..core.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    PermissionDenied,
     Unauthenticated,
     render,
 )
@@ -83,6 +86,8 @@ class OperationRoute(APIRoute):
                 _check_parameters(request)
                 if operation.caller is Caller.CONTROL:
                     _check_control_token(request, server.settings.control_token)
+                    if operation.writes:
+                        _refuse_cross_origin(request)
                 return await handler(request)
             except (ApiError, RequestValidationError, HTTPException, ClientDisconnect) as exc:
                 error = _refusal(exc)
@@ -190,6 +195,22 @@ def _check_control_token(request: Request, token: str | None) -> None:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not constant_time_equals(given.strip(), token):
         raise Unauthenticated("the control plane needs its control token")
+
+
+def _refuse_cross_origin(request: Request) -> None:
+    """A web page of any origin can make a browser post a form (or a no-cors fetch) to a server
+    on the user's machine without a CORS preflight, so a change to the control plane that the
+    browser marks as another origin's (Fetch Metadata's Sec-Fetch-Site, else Origin) is refused.
+    Clients other than browsers send neither header."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        allowed = site in ("same-origin", "none")  # "none": the user's own navigation
+    else:
+        origin = request.headers.get("origin")
+        host = request.headers.get("host", "").lower()
+        allowed = origin is None or urlsplit(origin.lower()).netloc == host
+    if not allowed:
+        raise PermissionDenied("the control plane takes no changes from another origin's page")
 
 
 def _refusal(exc: Exception) -> ApiError:

@@ -100,6 +100,39 @@ def test_seed_takes_json_as_well(client: TestClient) -> None:
     assert [b["displayName"] for b in state(client)["bridges"]] == ["json"]
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain;charset=UTF-8",
+        "TEXT/PLAIN",
+    ],
+)
+def test_a_document_in_a_forms_content_type_is_refused_and_changes_nothing(
+    client: TestClient, content_type: str
+) -> None:
+    # An HTML form of any web page can post these to a local server without a CORS preflight.
+    response = _seed(client, {"bridges": [{"displayName": "from a form"}]}, content_type)
+
+    assert response.status_code == 415
+    assert check(response)["code"] == 3
+    assert "application/yaml" in response.json()["message"]
+    assert state(client)["bridges"] == []
+
+
+@pytest.mark.parametrize("content_type", ["application/x-yaml", "text/yaml", None])
+def test_a_document_in_another_content_type_or_none_is_taken(
+    client: TestClient, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+
+    response = client.post("/_mock/seed", content="bridges: [{displayName: yaml}]", headers=headers)
+
+    assert response.status_code == 200, response.text
+    assert [b["displayName"] for b in state(client)["bridges"]] == ["yaml"]
+
+
 def test_seeding_the_same_document_twice_changes_nothing(client: TestClient) -> None:
     doc, _ = _document()
     _seed(client, doc)
