@@ -19,7 +19,7 @@ from .introspect import endpoints as introspect
 from .oauth import endpoints as oauth
 from .oauth.signer import load_signer
 from .request.operations import Operations, Registry
-from .request.route import internal_error, mount, not_found
+from .request.route import DropConnections, internal_error, mount, not_found
 from .request.unit import Server
 from .server import bootstrap
 from .tunnel import endpoints as tunnel
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
     return app
 
 
-def create_app_from_env() -> FastAPI:
-    """Factory for uvicorn worker processes: settings from C1MOCK_ variables, already prepared."""
-    return create_app(Settings(), prepare=False)
+def create_app_from_env() -> DropConnections:
+    """Factory for uvicorn worker processes: settings from C1MOCK_ variables, already prepared;
+    a connection an injected fault drops gets no answer."""
+    return DropConnections(create_app(Settings(), prepare=False))

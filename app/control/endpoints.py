@@ -82,17 +82,8 @@ def list_faults(unit: Unit) -> Json:
 
 @operations.post("/faults", OP + "AddFault")
 def add_fault(unit: Unit, body: Annotated[FaultSpec, Body()]) -> Json:
-    fault = faults.add(
-        unit.session,
-        operation=body.operation,
-        status=body.status,
-        times=body.times,
-        delay_ms=body.delay_ms,
-        retry_after=body.retry_after,
-        error=body.error,
-        known=unit.server.registry.fault_names(),
-        now=unit.now,
-    )
+    known = unit.server.registry.fault_names()
+    fault = faults.add(unit.session, spec=body, known=known, now=unit.now)
     return faults.view(fault)
 
 

@@ -1,5 +1,7 @@
-"""Injected faults: the next `times` requests of one operation answer an error status, optionally
-after a delay and with Retry-After, so that clients' retry and error handling can be tested.
+"""Injected faults: the next `times` requests of one operation (that name a given bridge or client,
+optionally) answer an error status, after a delay and with Retry-After when asked, or only wait
+the delay, or get no answer at all (a dropped connection), so that clients' retry, timeout and
+error handling can be tested.
 
 A fault names an operation by its full operationId, the last segment of it, or `token` (the
 token endpoint's operationId). Faults live in the database, so every worker and replica sees them.
@@ -12,26 +14,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..core.errors import Answered, InvalidArgument, NotFound
 from ..core.models import Fault
 from ..core.protojson import timestamp
+from .schemas import FaultSpec
 
 
 @dataclass(frozen=True)
 class Triggered:
-    """What a faulted request answers: after `delay_ms`, the error."""
+    """What a faulted request meets: after `delay_ms`, the error of `status`; no error (the
+    request goes on as usual after the delay); or a dropped connection."""
 
-    status: int
+    status: int | None
     delay_ms: int
     retry_after: int | None
     oauth_error: str | None  # the token endpoint's RFC 6749 code; from the status when None
+    drop: bool
 
-    def error(self) -> Answered:
+    def error(self) -> Answered | None:
         """C1's body with the gRPC code of the status (503 is 14, 504 is 4, ...), or on the token
-        endpoint RFC 6749's with the fault's `error`."""
+        endpoint RFC 6749's with the fault's `error`; None for a delay alone or a drop."""
+        if self.status is None:
+            return None
         return Answered(
             self.status,
             "injected fault",
@@ -40,28 +47,20 @@ class Triggered:
         )
 
 
-def add(
-    session: Session,
-    *,
-    operation: str,
-    status: int,
-    times: int,
-    delay_ms: int,
-    retry_after: int | None,
-    error: str | None,
-    known: Collection[str],
-    now: datetime,
-) -> Fault:
+def add(session: Session, *, spec: FaultSpec, known: Collection[str], now: datetime) -> Fault:
     """Arm a fault. `known` holds the operation names a fault may name (typos fail loudly)."""
-    if operation not in known:
-        raise InvalidArgument(f"operation: unknown operation {operation!r}")
+    if spec.operation not in known:
+        raise InvalidArgument(f"operation: unknown operation {spec.operation!r}")
     fault = Fault(
-        operation=operation,
-        status=status,
-        remaining=times,
-        delay_ms=delay_ms,
-        retry_after=retry_after,
-        error=error,
+        operation=spec.operation,
+        status=spec.status,
+        remaining=spec.times,
+        delay_ms=spec.delay_ms,
+        retry_after=spec.retry_after,
+        error=spec.error,
+        bridge_id=spec.bridge_id,
+        client_id=spec.client_id,
+        drop=spec.drop,
         created_at=now,
     )
     session.add(fault)
@@ -94,16 +93,19 @@ _FAULTS = cast(Table, Fault.__table__).c
 _ARMED = (
     select(_FAULTS.id)
     .where(_FAULTS.operation.in_([bindparam("full"), bindparam("last")]), _FAULTS.remaining > 0)
+    .where(or_(_FAULTS.bridge_id.is_(None), _FAULTS.bridge_id == bindparam("bridge")))
+    .where(or_(_FAULTS.client_id.is_(None), _FAULTS.client_id == bindparam("client")))
     .order_by(_FAULTS.id)
     .limit(1)
 )
 
 
-def armed(session: Session, *, operation_id: str) -> int | None:
-    """The id of the oldest fault that matches the operation, or None: a cheap read that lets
-    requests without faults skip the write transaction of `take`."""
+def armed(session: Session, *, operation_id: str, bridge_id: str, client_id: str) -> int | None:
+    """The id of the oldest fault that matches the operation (and the bridge and client the
+    request names, where the fault gives one), or None: a cheap read that lets requests without
+    faults skip the write transaction of `take`."""
     names = {"full": operation_id, "last": operation_id.rsplit(".", 1)[-1]}
-    found: int | None = session.scalar(_ARMED, names)
+    found: int | None = session.scalar(_ARMED, names | {"bridge": bridge_id, "client": client_id})
     return found
 
 
@@ -114,12 +116,12 @@ def take(session: Session, *, fault_id: int) -> Triggered | None:
         update(Fault)
         .where(Fault.id == fault_id, Fault.remaining > 0)
         .values(remaining=Fault.remaining - 1)
-        .returning(Fault.status, Fault.delay_ms, Fault.retry_after, Fault.error)
+        .returning(Fault.status, Fault.delay_ms, Fault.retry_after, Fault.error, Fault.drop)
     ).first()
     if used is None:
         return None
-    status, delay_ms, retry_after, error = used
-    return Triggered(status, delay_ms, retry_after, error)
+    status, delay_ms, retry_after, error, drop = used
+    return Triggered(status, delay_ms, retry_after, error, drop)
 
 
 def view(fault: Fault) -> dict[str, Any]:
@@ -131,5 +133,8 @@ def view(fault: Fault) -> dict[str, Any]:
         "delayMs": fault.delay_ms,
         "retryAfter": fault.retry_after,
         "error": fault.error,
+        "bridgeId": fault.bridge_id,
+        "clientId": fault.client_id,
+        "drop": fault.drop,
         "createdAt": timestamp(fault.created_at),
     }

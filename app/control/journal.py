@@ -42,6 +42,7 @@ class Entry:
     client_id: str
     latency_ms: float
     fault: bool = False
+    arrived: float = 0.0  # real time the request came in: the journal's order
 
     @classmethod
     def of(
@@ -55,12 +56,14 @@ class Entry:
         latency_ms: float,
         words: frozenset[str],
         fault: bool = False,
+        arrived: float = 0.0,
     ) -> Entry:
         """An entry for a request to `path`, whose routes' own path segments are `words`."""
         segments = [s if s in words or _is_id(s) else _redacted(s) for s in path.split("/")]
         shown = client_id if not client_id or ids.is_client_id(client_id) else _redacted(client_id)
         method = method if method.isalpha() else _redacted(method)
-        return cls(method, "/".join(segments), operation_id, status, shown, latency_ms, fault)
+        path = "/".join(segments)
+        return cls(method, path, operation_id, status, shown, latency_ms, fault, arrived)
 
 
 def _is_id(segment: str) -> bool:
@@ -76,6 +79,7 @@ def record(session: Session, entry: Entry, *, now: datetime, keep: int) -> None:
     statements, not the ORM's unit of work: this runs for every request."""
     values = {
         "at": now,
+        "arrived": entry.arrived,
         "method": entry.method[:16],
         "path": entry.path[:2048],
         "operation_id": entry.operation_id[:128],
@@ -96,10 +100,15 @@ def record(session: Session, entry: Entry, *, now: datetime, keep: int) -> None:
 def entries(
     session: Session, *, keep: int, operation: str | None = None, status: int | None = None
 ) -> Sequence[JournalEntry]:
-    """The newest `keep` entries, oldest first; `operation` matches a full operationId or its
-    last segment."""
+    """The newest `keep` entries, in the order their requests arrived (not the order they were
+    answered in: a slow or delayed request keeps its place); `operation` matches a full
+    operationId or its last segment."""
     newest = select(JournalEntry.id).order_by(JournalEntry.id.desc()).limit(1).scalar_subquery()
-    query = select(JournalEntry).where(JournalEntry.id > newest - keep).order_by(JournalEntry.id)
+    query = (
+        select(JournalEntry)
+        .where(JournalEntry.id > newest - keep)
+        .order_by(JournalEntry.arrived, JournalEntry.id)
+    )
     if operation:
         query = query.where(
             or_(

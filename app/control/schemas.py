@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..core import ids
 from ..core.protojson import NO_NUL, not_null
 from .appliance import STATUSES
 
@@ -83,9 +84,23 @@ class ClockChange(_Body):
         return self
 
 
+# No space or control character (spelt out: JSON Schema's regexes and pydantic's disagree on \s).
+PRINTABLE = r"^[^\s\x00-\x20\x7f-\x9f\ufeff]+$"
+
+
+def _ksuid(value: str | None) -> str | None:
+    if value is not None and not ids.is_ksuid(value):
+        raise ValueError("must be a bridge id (a KSUID)")
+    return value
+
+
 class FaultSpec(_Body):
+    """What the next `times` requests of an operation (naming `bridgeId` or `clientId`, when
+    given) meet: an error `status` after `delayMs`; or, without a status, only the delay and then
+    their usual answer; or with `drop`, no answer at all (the connection is closed)."""
+
     operation: Annotated[StrictStr, Field(min_length=1, max_length=128)]
-    status: Annotated[Integer, Field(ge=400, le=599)] = 503
+    status: Annotated[Integer | None, Field(ge=400, le=599)] = None
     times: Annotated[Integer, Field(ge=1, le=1_000_000)] = 1
     delay_ms: Annotated[Integer, Field(alias="delayMs", ge=0, le=60_000)] = 0
     retry_after: Annotated[Integer | None, Field(alias="retryAfter", ge=0, le=86_400)] = None
@@ -93,6 +108,21 @@ class FaultSpec(_Body):
     error: Annotated[
         StrictStr | None, Field(max_length=64, pattern=r"^[\x20\x21\x23-\x5B\x5D-\x7E]+$")
     ] = None
+    bridge_id: Annotated[StrictStr | None, Field(alias="bridgeId"), AfterValidator(_ksuid)] = None
+    client_id: Annotated[
+        StrictStr | None, Field(alias="clientId", min_length=1, max_length=320, pattern=PRINTABLE)
+    ] = None
+    drop: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> FaultSpec:
+        if self.drop and (self.status, self.error, self.retry_after) != (None, None, None):
+            raise ValueError(
+                "a dropped connection answers nothing: leave out status, error and retryAfter"
+            )
+        if self.status is None and not self.drop and self.delay_ms == 0:
+            self.status = 503  # a fault of nothing but its operation: the service is unavailable
+        return self
 
 
 class AnnouncedService(_Body):

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -186,6 +187,8 @@ class JournalEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Real (not virtual) time the request arrived, in seconds: the journal's order.
+    arrived: Mapped[float] = mapped_column(Float)
     method: Mapped[str] = mapped_column(String(16))
     path: Mapped[str] = mapped_column(String(2048))
     operation_id: Mapped[str] = mapped_column(String(128), index=True)
@@ -195,13 +198,17 @@ class JournalEntry(Base):
 
 
 class Fault(Base):
-    """An injected failure for the next `remaining` requests of one operation."""
+    """An injected failure for the next `remaining` requests of one operation (that name this
+    bridge or client, when given): an error status, a delay, or a dropped connection."""
 
     __tablename__ = "faults"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     operation: Mapped[str] = mapped_column(String(128), index=True)
-    status: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int | None] = mapped_column(Integer)  # None: delay only, or drop
+    bridge_id: Mapped[str | None] = mapped_column(String(27))
+    client_id: Mapped[str | None] = mapped_column(String(320))
+    drop: Mapped[bool] = mapped_column(Boolean, default=False)
     remaining: Mapped[int] = mapped_column(Integer)
     delay_ms: Mapped[int] = mapped_column(Integer, default=0)
     retry_after: Mapped[int | None] = mapped_column(Integer)

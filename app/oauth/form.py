@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from ..core.errors import invalid_request, oauth
+from ..core.errors import ApiError, invalid_request, oauth
 from .jwts import ASSERTION_TYPE
 from .service import TokenRequest
 
@@ -32,6 +32,14 @@ def _fields(body: bytes, content_type: str) -> dict[str, str]:
             raise invalid_request(f"parameter {name} is repeated")
         fields[name] = value
     return fields
+
+
+def client_named(body: bytes, content_type: str) -> str:
+    """The client_id a token request names, unchecked (for injected faults to match), or ""."""
+    try:
+        return _fields(body, content_type).get("client_id", "")
+    except ApiError:
+        return ""
 
 
 def parse(body: bytes, content_type: str, authorization: str | None) -> TokenRequest:

@@ -30,6 +30,7 @@ from .jwts import (
     ACCESS_TOKEN_TYPE,
     BINDING_CLAIM,
     AccessToken,
+    JWTRejected,
     check_access_token,
     read_header,
     verified_claims,
@@ -87,6 +88,16 @@ class Signer:
         return check_access_token(
             header, claims, issuer=self.issuer, lifetime=self.lifetime, now=now
         )
+
+    def subject(self, token: str) -> str:
+        """The client a token of ours was issued to, valid or not any more; "" for anything not
+        signed by this key."""
+        try:
+            _, claims = self._verified(token)
+        except JWTRejected:
+            return ""
+        sub = claims.get("sub")
+        return sub if isinstance(sub, str) else ""
 
     def _verify(self, token: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         return MappingProxyType(read_header(token)), MappingProxyType(

@@ -13,6 +13,8 @@ from typing import Any
 from ..control.journal import Entry
 
 log = logging.getLogger("c1mock.requests")
+# What the served app returns to uvicorn for a connection an injected fault drops.
+DROPPED_BY_FAULT = "c1-mock: connection dropped by an injected fault"
 
 
 def request(entry: Entry) -> None:
@@ -55,6 +57,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out)
 
 
+class QuietDrops(logging.Filter):
+    """uvicorn's complaint about an app that answered nothing, when an injected fault meant it
+    (request/route.py's DropConnections): the request log has the request already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return DROPPED_BY_FAULT not in str(record.args)
+
+
 def config(level: str, format: str) -> dict[str, Any]:
     """The logging configuration of a server (uvicorn's `log_config`): uvicorn's own messages
     and c1-mock's, as text with UTC times or as JSON; uvicorn's access log is off."""
@@ -68,12 +78,14 @@ def config(level: str, format: str) -> dict[str, Any]:
         "class": "logging.StreamHandler",
         "formatter": "c1mock",
         "stream": "ext://sys.stderr",
+        "filters": ["quiet_drops"],
     }
     loggers = {name: {"level": level.upper()} for name in ("uvicorn", "uvicorn.error", "c1mock")}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"c1mock": formatter},
+        "filters": {"quiet_drops": {"()": f"{__name__}.QuietDrops"}},
         "handlers": {"c1mock": handler},
         "root": {"handlers": ["c1mock"], "level": "WARNING"},
         "loggers": loggers | {"uvicorn.access": {"level": "WARNING", "propagate": False}},

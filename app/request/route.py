@@ -28,8 +28,9 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
-from starlette.types import Message
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..core import ids
 from ..core.crypto import constant_time_equals
 from ..core.errors import (
     NO_STORE,
@@ -46,6 +47,7 @@ from ..core.errors import (
     Unauthenticated,
     render,
 )
+from ..oauth import form
 from . import log as requests_log
 from .operations import Caller, Operation, Registry
 from .unit import Facts, Outcome, Server, Unit, entry, execute, journal_alone
@@ -54,7 +56,9 @@ log = logging.getLogger("c1mock")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT")
 # C1's namespaces: requests there are journaled even when no operation serves them.
 C1_NAMESPACES = ("/api", "/auth")
-_started: ContextVar[float] = ContextVar("c1mock_started")
+# When the request came in (perf_counter for its latency, time for the journal's order): set by
+# the route's handler, read by the endpoint it calls in the same task.
+_started: ContextVar[tuple[float, float]] = ContextVar("c1mock_started")
 
 
 class OperationRoute(APIRoute):
@@ -79,10 +83,11 @@ class OperationRoute(APIRoute):
         operation = self.operation
 
         async def handle(request: Request) -> Response:
-            _started.set(time.perf_counter())
+            _started.set((time.perf_counter(), time.time()))
+            body = b""
             server: Server = request.app.state.server
             try:
-                request = await _with_body(request, server.settings.max_body_size)
+                request, body = await _with_body(request, server.settings.max_body_size)
                 _check_parameters(request)
                 if operation.caller is Caller.CONTROL:
                     _check_control_token(request, server.settings.control_token)
@@ -91,7 +96,7 @@ class OperationRoute(APIRoute):
                 return await handler(request)
             except (ApiError, RequestValidationError, HTTPException, ClientDisconnect) as exc:
                 error = _refusal(exc)
-            outcome, facts = Outcome(error=error), _facts(request)
+            outcome, facts = Outcome(error=error), _facts(request, body)
             await run_in_threadpool(journal_alone, server, operation, facts, outcome)
             requests_log.request(entry(server, operation, facts, outcome))
             return render(error, operation.dialect)
@@ -114,11 +119,11 @@ def _endpoint(operation: Operation) -> Callable[..., Coroutine[Any, Any, Respons
         request: Request = arguments[name] if own else arguments.pop(name)
         server: Server = request.app.state.server
         call = functools.partial(function, **arguments)
-        facts = _facts(request)
+        facts = _facts(request, await request.body())  # read before: FastAPI keeps it
         outcome = await run_in_threadpool(execute, server, operation, facts, call)
         if outcome.delay_ms:  # an injected fault's delay, which does not hold a thread
             await asyncio.sleep(outcome.delay_ms / 1000)
-        answer = _answer(operation, outcome)
+        answer = Dropped() if outcome.dropped else _answer(operation, outcome)
         requests_log.request(entry(server, operation, facts, outcome))
         return answer
 
@@ -134,13 +139,64 @@ def _endpoint(operation: Operation) -> Callable[..., Coroutine[Any, Any, Respons
     return endpoint
 
 
-def _facts(request: Request) -> Facts:
+def _facts(request: Request, body: bytes) -> Facts:
+    authorization = request.headers.get("authorization", "")
+    started, arrived = _started.get((time.perf_counter(), time.time()))
     return Facts(
         method=request.method,
         path=request.url.path,
-        authorization=request.headers.get("authorization", ""),
-        started=_started.get(time.perf_counter()),
+        authorization=authorization,
+        started=started,
+        arrived=arrived,
+        bridge_id=next((v for v in request.path_params.values() if ids.is_ksuid(v)), ""),
+        client_id=_named_client(request, authorization, body),
     )
+
+
+def _named_client(request: Request, authorization: str, body: bytes) -> str:
+    """The client a request names, for faults to match: a bearer token's subject (its signature
+    checked, not its validity) or the client_id of a token request's form."""
+    server: Server = request.app.state.server
+    if not server.settings.control:
+        return ""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return server.signer.subject(token.strip())
+    return form.client_named(body, request.headers.get("content-type", ""))
+
+
+class Dropped(Response):
+    """No answer: the connection is closed (an injected fault's). What closes it is the app's
+    outermost layer (main.py), which this message reaches through every middleware."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": DROP})
+
+
+DROP = "c1mock.drop"
+
+
+class DropConnections:
+    """The served app's outermost layer: a request answered by `Dropped` gets no answer at all.
+    An ASGI app cannot close its connection; uvicorn closes it, sending nothing, when the app
+    returns something other than None (its logging filter keeps that quiet: request/log.py).
+    In-process (Starlette's TestClient) there is no connection, and the client raises."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> str | None:
+        dropped = False
+
+        async def dropping_send(message: Message) -> None:
+            nonlocal dropped
+            if message["type"] == DROP:
+                dropped = True
+            elif not dropped:
+                await send(message)
+
+        await self.app(scope, receive, dropping_send)
+        return requests_log.DROPPED_BY_FAULT if dropped else None
 
 
 def _answer(operation: Operation, outcome: Outcome) -> Response:
@@ -154,7 +210,7 @@ def _answer(operation: Operation, outcome: Outcome) -> Response:
     return JSONResponse(outcome.value, operation.status_code, headers)
 
 
-async def _with_body(request: Request, limit: int) -> Request:
+async def _with_body(request: Request, limit: int) -> tuple[Request, bytes]:
     """The request with its whole body read: 413 over `limit` bytes, announced by Content-Length
     or not. FastAPI reads it again from memory."""
     length = request.headers.get("content-length")
@@ -175,7 +231,7 @@ async def _with_body(request: Request, limit: int) -> Request:
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return Request(request.scope, replay)
+    return Request(request.scope, replay), body
 
 
 def _check_parameters(request: Request) -> None:
@@ -220,7 +276,8 @@ def _refusal(exc: Exception) -> ApiError:
     if isinstance(exc, RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
-        return InvalidArgument(f"{where}: {first.get('msg', 'invalid')}")
+        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        return InvalidArgument(f"{where}: {message}")
     if isinstance(exc, ClientDisconnect):
         return ClientClosed("the client closed the connection before its request was complete")
     assert isinstance(exc, HTTPException)

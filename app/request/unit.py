@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ..config import Settings
 from ..control import clock, faults, journal
 from ..core.db import WRITE, Database, error_of
-from ..core.errors import ApiError, Internal, PermissionDenied, Unauthenticated
+from ..core.errors import Answered, ApiError, Internal, PermissionDenied, Unauthenticated
 from ..core.ids import Random
 from ..oauth.bearer import authenticate
 from ..oauth.clients import Principal
@@ -34,6 +34,7 @@ from ..oauth.signer import Signer
 from .operations import Caller, Operation, Registry
 
 log = logging.getLogger("c1mock")
+DROPPED = 444
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class Facts:
     path: str
     authorization: str  # the Authorization header, "" when absent
     started: float  # time.perf_counter() when the request came in
+    arrived: float  # time.time() then: the journal's order
+    # What a fault may match: the bridge the path names, and the client the request names (the
+    # bearer token's, or the token request's client_id), authenticated or not.
+    bridge_id: str = ""
+    client_id: str = ""
 
 
 @dataclass
@@ -94,6 +100,7 @@ class Outcome:
     error: ApiError | None = None
     delay_ms: int = 0
     fault: bool = False
+    dropped: bool = False  # an injected fault's: no answer at all
     client_id: str = ""
 
     def status(self, operation: Operation) -> int:
@@ -104,31 +111,47 @@ def execute(
     server: Server, operation: Operation, facts: Facts, call: Callable[[Unit], Any]
 ) -> Outcome:
     """Run `call` as `operation` (blocking: the caller chooses the thread)."""
+    delayed = 0  # the delay of a fault that only delays: the unit runs, faults are not checked
     while True:
-        armed, outcome = _attempt(server, operation, facts, call)
+        armed, outcome = _attempt(server, operation, facts, call, delayed=delayed)
         if armed is None:
             return outcome
         # The fault is used in a write transaction of its own, which the request's may not be;
         # if another worker used its last request meanwhile, the request goes on as usual.
-        fired = _take_fault(server, operation, facts, armed)
-        if fired is not None:
-            return fired
+        triggered = _take_fault(server, armed)
+        if triggered is None:
+            continue
+        if triggered.status is not None or triggered.drop:
+            return _fault_outcome(server, operation, facts, triggered)
+        delayed = triggered.delay_ms
 
 
 def _attempt(
-    server: Server, operation: Operation, facts: Facts, call: Callable[[Unit], Any]
+    server: Server,
+    operation: Operation,
+    facts: Facts,
+    call: Callable[[Unit], Any],
+    *,
+    delayed: int,
 ) -> tuple[int | None, Outcome]:
-    """The unit, or the id of the fault armed for its operation (having done nothing)."""
+    """The unit, or the id of the fault armed for its operation (having done nothing). A unit
+    a fault `delayed` (ms) checks for no other, and answers after the delay."""
     with _session(server.db, write=operation.writes) as session:
-        armed = _armed_fault(session, server, operation)
+        armed = _armed_fault(session, server, operation, facts) if not delayed else None
         if armed is not None:
             return armed, Outcome()
         unit = Unit(session, clock.now(session), server)
         try:
             unit.caller = _authenticate(unit, operation.caller, facts.authorization)
             value = call(unit)
-            answer = {"error": value} if isinstance(value, ApiError) else {"value": value}
-            outcome = Outcome(client_id=unit.client_id, **answer)
+            error = value if isinstance(value, ApiError) else None
+            outcome = Outcome(
+                value=None if error else value,
+                error=error,
+                delay_ms=delayed,
+                fault=bool(delayed),
+                client_id=unit.client_id,
+            )
             if operation.writes:  # its journal entry in the same transaction: one commit
                 _journal(session, server, operation, facts, outcome, now=unit.now)
             session.commit()
@@ -136,7 +159,10 @@ def _attempt(
                 return None, outcome
         except Exception as exc:
             session.rollback()
-            outcome = Outcome(error=_error(exc), client_id=unit.client_id)
+            error = _error(exc)
+            outcome = Outcome(
+                error=error, delay_ms=delayed, fault=bool(delayed), client_id=unit.client_id
+            )
     # A read transaction cannot take SQLite's write lock halfway, and a failed one rolled back.
     journal_alone(server, operation, facts, outcome)
     return None, outcome
@@ -152,24 +178,41 @@ def _session(db: Database, *, write: bool) -> Iterator[Session]:
         yield session
 
 
-def _armed_fault(session: Session, server: Server, operation: Operation) -> int | None:
+def _armed_fault(
+    session: Session, server: Server, operation: Operation, facts: Facts
+) -> int | None:
     if not (operation.c1 and operation.operation_id and server.settings.control):
         return None
-    return faults.armed(session, operation_id=operation.operation_id)
+    return faults.armed(
+        session,
+        operation_id=operation.operation_id,
+        bridge_id=facts.bridge_id,
+        client_id=facts.client_id,
+    )
 
 
-def _take_fault(
-    server: Server, operation: Operation, facts: Facts, fault_id: int
-) -> Outcome | None:
+def _take_fault(server: Server, fault_id: int) -> faults.Triggered | None:
     with _session(server.db, write=True) as session:
         triggered = faults.take(session, fault_id=fault_id)
-        if triggered is None:
-            return None
-        error, delay = triggered.error(), triggered.delay_ms
-        outcome = Outcome(error=error, delay_ms=delay, fault=True)
-        _journal(session, server, operation, facts, outcome, now=clock.now(session))
         session.commit()
-        return outcome
+        return triggered
+
+
+def _fault_outcome(
+    server: Server, operation: Operation, facts: Facts, triggered: faults.Triggered
+) -> Outcome:
+    """What a fault that answers instead of the operation comes to, journaled (a dropped
+    connection as 444, nginx's status for a connection closed without an answer)."""
+    error = triggered.error() or Answered(DROPPED, "connection dropped by an injected fault")
+    outcome = Outcome(
+        error=error,
+        delay_ms=triggered.delay_ms,
+        fault=True,
+        dropped=triggered.drop,
+        client_id=facts.client_id,
+    )
+    journal_alone(server, operation, facts, outcome)
+    return outcome
 
 
 def _authenticate(unit: Unit, caller: Caller, authorization: str) -> Principal | None:
@@ -213,6 +256,7 @@ def entry(server: Server, operation: Operation, facts: Facts, outcome: Outcome) 
         latency_ms=(time.perf_counter() - facts.started) * 1000 + outcome.delay_ms,
         words=server.registry.words,
         fault=outcome.fault,
+        arrived=facts.arrived,
     )
 
 

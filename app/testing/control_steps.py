@@ -94,27 +94,36 @@ def real_time(mock: Helpers) -> Steps[Json]:
 class FaultOptions(TypedDict, total=False):
     """fault()'s keyword arguments, as `faulted()` passes them on."""
 
-    status: int
+    status: int | None
     times: int
     delay_ms: int
     retry_after: int | None
     error: str | None
+    bridge_id: str | None
+    client_id: str | None
+    drop: bool
 
 
 def fault(
     mock: Helpers,
     operation: str,
     *,
-    status: int = 503,
+    status: int | None = 503,
     times: int = 1,
     delay_ms: int = 0,
     retry_after: int | None = None,
     error: str | None = None,
+    bridge_id: str | None = None,
+    client_id: str | None = None,
+    drop: bool = False,
 ) -> Steps[Json]:
     """Make the next `times` requests of `operation` (operationId, its last segment, or
-    "token") answer `status`; the fault, with its id."""
-    spec = {"operation": operation, "status": status, "times": times, "delayMs": delay_ms}
-    spec |= {"retryAfter": retry_after, "error": error}
+    "token"), those that name `bridge_id` or `client_id` when given, answer `status` after
+    `delay_ms`; with `status=None`, only wait `delay_ms` and answer as usual; with `drop=True`,
+    get no answer at all. The fault, with its id."""
+    spec = {"operation": operation, "status": None if drop else status, "times": times}
+    spec |= {"delayMs": delay_ms, "retryAfter": retry_after, "error": error, "drop": drop}
+    spec |= {"bridgeId": bridge_id, "clientId": client_id}
     answer: Json = yield from control(mock, "POST", "/faults", json=spec)
     return answer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from tests.helpers import (
     add_fault,
     assertion_form,
     bearer,
+    c1_mock,
     go_assertion,
     requests,
     secret_form,
@@ -119,7 +121,7 @@ def test_a_fault_applies_to_its_operation_only(
 
 
 def test_a_delayed_fault_answers_after_its_delay(client: TestClient, admin: dict[str, str]) -> None:
-    add_fault(client, operation="ListBridges", delayMs=150)
+    add_fault(client, operation="ListBridges", status=503, delayMs=150)
 
     assert client.get(BRIDGES, headers=admin).status_code == 503
 
@@ -231,7 +233,7 @@ def test_workers_of_one_server_use_a_fault_exactly_times_times_and_journal_befor
 def test_a_delayed_fault_does_not_hold_the_server_meanwhile(
     client: TestClient, admin: dict[str, str]
 ) -> None:
-    add_fault(client, operation="ListBridges", delayMs=3000)
+    add_fault(client, operation="ListBridges", status=503, delayMs=3000)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         delayed = pool.submit(client.get, BRIDGES, headers=admin)
@@ -241,3 +243,112 @@ def test_a_delayed_fault_does_not_hold_the_server_meanwhile(
         assert not delayed.done()  # answered while the faulted request still sleeps
         assert other.status_code == 404
         assert delayed.result().status_code == 503
+
+
+def test_a_delay_alone_delays_the_request_which_then_answers_as_usual(
+    client: TestClient, admin: dict[str, str], bridge: dict[str, Any]
+) -> None:
+    add_fault(client, operation="GetBridge", delayMs=150, times=1)
+
+    delayed = client.get(f"{BRIDGES}/{bridge['id']}", headers=admin)
+    again = client.get(f"{BRIDGES}/{bridge['id']}", headers=admin)
+
+    assert (delayed.status_code, again.status_code) == (200, 200)
+    assert delayed.json() == again.json()
+    first, second = requests(client, operationId="GetBridge")
+    assert first["latencyMs"] >= 150 and second["latencyMs"] < 150
+    assert client.get("/_mock/faults").json() == {"faults": []}
+
+
+def test_a_fault_for_a_bridge_answers_only_requests_that_name_it(
+    client: TestClient, admin: dict[str, str], bridge: dict[str, Any]
+) -> None:
+    other = c1_mock(client).create_bridge("other")
+    add_fault(client, operation="GetBridge", bridgeId=bridge["id"], status=503, times=5)
+
+    assert client.get(f"{BRIDGES}/{other['id']}", headers=admin).status_code == 200
+    assert client.get(f"{BRIDGES}/{bridge['id']}", headers=admin).status_code == 503
+    path = f"{BRIDGES}/{bridge['id']}/credentials"
+    assert client.get(path, headers=admin).status_code == 200  # another operation
+
+
+def test_a_fault_for_a_client_answers_only_that_clients_requests(
+    client: TestClient, admin: dict[str, str], credential: dict[str, Any]
+) -> None:
+    cid, secret = credential["clientId"], credential["clientSecret"]
+    add_fault(client, operation="token", clientId=cid, status=503, times=5)
+    add_fault(client, operation="Introspect", clientId=ADMIN_ID, status=429, times=5)
+
+    assert (
+        client.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET)).status_code == 200
+    )
+    assert client.post("/auth/v1/token", data=secret_form(cid, secret)).status_code == 503
+    assert client.post("/auth/v1/token", data=secret_form(cid, "wrong")).status_code == 503
+    assert client.get("/api/v1/auth/introspect", headers=admin).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"drop": True, "status": 503},
+        {"drop": True, "error": "x"},
+        {"bridgeId": "not-a-ksuid"},
+        {"clientId": "has space"},
+        {"clientId": ""},
+    ],
+)
+def test_a_fault_that_cannot_be_is_refused(client: TestClient, spec: dict[str, Any]) -> None:
+    response = client.post("/_mock/faults", json={"operation": "GetBridge", **spec})
+
+    assert response.status_code == 400
+    assert check(response)["code"] == 3
+
+
+def test_a_dropped_request_gets_no_answer_in_process(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    add_fault(client, operation="ListBridges", drop=True)
+
+    with pytest.raises(AssertionError, match="did not receive any response"):
+        client.get(BRIDGES, headers=admin)
+
+    [entry] = requests(client, operationId="ListBridges")
+    assert entry["status"] == 444
+
+
+@pytest.mark.process
+def test_a_dropped_connection_answers_nothing_and_the_next_request_answers(tmp_path: Path) -> None:
+    env = {
+        "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'c1.db'}",
+        "C1MOCK_TENANT_DOMAIN": TENANT,
+    }
+    with (
+        ServerProcess(env, log_path=tmp_path / "server.log") as server,
+        httpx.Client(base_url=server.url) as control,
+    ):
+        add_fault(control, operation="jwks", drop=True, delayMs=100)
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.get(f"{server.url}/auth/v1/jwks", timeout=10)
+        assert httpx.get(f"{server.url}/auth/v1/jwks", timeout=10).status_code == 200
+        journal = httpx.get(f"{server.url}/_mock/requests").json()["requests"]
+        output = server.output()
+
+    assert [(e["operationId"], e["status"]) for e in journal] == [("jwks", 444), ("jwks", 200)]
+    assert "ERROR" not in output and "Traceback" not in output
+    assert len([line for line in output.splitlines() if " 444 " in line]) == 1
+
+
+def test_the_journal_lists_requests_in_the_order_they_arrived(
+    client: TestClient, admin: dict[str, str], bridge: dict[str, Any]
+) -> None:
+    add_fault(client, operation="GetBridge", delayMs=400)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(client.get, f"{BRIDGES}/{bridge['id']}", headers=admin)
+        time.sleep(0.1)
+        fast = client.get(BRIDGES, headers=admin)
+        assert fast.status_code == 200 and not slow.done()
+        assert slow.result().status_code == 200
+
+    entries = requests(client)[-2:]
+
+    assert [e["operationId"].rsplit(".", 1)[-1] for e in entries] == ["GetBridge", "ListBridges"]

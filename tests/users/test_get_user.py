@@ -177,8 +177,9 @@ def test_get_user_is_journaled_and_answers_faults(
     assert (faulted.status_code, faulted.headers["Retry-After"]) == (503, "2")
     assert answered.status_code == 200
     journaled = requests(client, operationId="Get")
-    # A fault answers before the caller is authenticated, so its entry names no client.
+    # A fault answers before the caller is authenticated: its entry names the client the
+    # bearer token names.
     assert [(r["path"], r["status"], r["clientId"]) for r in journaled] == [
-        (f"{USERS}/{ADMIN_USER}", 503, ""),
+        (f"{USERS}/{ADMIN_USER}", 503, ADMIN_ID),
         (f"{USERS}/{ADMIN_USER}", 200, ADMIN_ID),
     ]
