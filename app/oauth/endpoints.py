@@ -30,7 +30,7 @@ def token(
     return service.issue(
         unit.session,
         request=request,
-        audiences=audiences(unit.settings.tenant_domain, host or ""),
+        audiences=audiences(unit.settings.tenant_domain, host or "") | {*unit.settings.audiences},
         signer=unit.server.signer,
         settings=unit.settings,
         now=unit.now,
