@@ -49,6 +49,10 @@ class C1Mock:
         self._control = {"Authorization": f"Bearer {control_token}"} if control_token else {}
         self._admin_token: str | None = None
         self.app: Any = None  # the ASGI app, when in-process
+        # httpx transports to the server, for code under test that takes a client or a transport:
+        # the pytest fixtures set them (in-process: through the app, no socket).
+        self.transport: httpx.BaseTransport | None = None  # for httpx.Client
+        self.async_transport: httpx.AsyncBaseTransport | None = None  # for httpx.AsyncClient
         self._resetter = resetter  # a faster reset than over HTTP, when in-process
 
     @staticmethod
