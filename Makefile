@@ -4,7 +4,10 @@
 #                adding the test tooling to .venv first
 PYTHON ?= python3
 VENV ?= .venv
+# --no-compile: Python compiles what it imports when it first does; compiling every installed
+# module ahead of time took longer than the rest of the install.
 PIP := $(VENV)/bin/pip --disable-pip-version-check --quiet
+INSTALL := $(PIP) install --no-compile
 # What each set-up installed: .serve-stamp the package alone, .installed-stamp the test extra too.
 SERVE_STAMP := $(VENV)/.serve-stamp
 STAMP := $(VENV)/.installed-stamp
@@ -13,12 +16,12 @@ STAMP := $(VENV)/.installed-stamp
 
 $(SERVE_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -e .
+	$(INSTALL) -e .
 	touch $@
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -e '.[test]'
+	$(INSTALL) -e '.[test]'
 	touch $(SERVE_STAMP) $@
 
 serve: $(SERVE_STAMP)
