@@ -15,12 +15,15 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
 from . import version
-from .config import Settings, describe
+from .config import Settings, describe, named
+
+if TYPE_CHECKING:
+    from .server.tls import TLSFiles
 
 USAGE_ERROR = 2
 
@@ -128,11 +131,15 @@ def settings_from(args: argparse.Namespace, parser: _Parser) -> Settings:
 
 @contextmanager
 def usable_database(settings: Settings) -> Iterator[None]:
-    """A database that cannot be reached or opened is a setting that cannot work."""
+    """What the settings need from this machine, and a database that cannot be reached or
+    opened, are settings that cannot work."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from .server.startup import database_problem
 
+    unusable = settings.unusable_here()
+    if unusable is not None:
+        fail(named(*unusable, _parser().setting_flags))
     try:
         yield
     except SQLAlchemyError as exc:
@@ -142,21 +149,11 @@ def usable_database(settings: Settings) -> Iterator[None]:
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    from .core.db import Database
-    from .core.ids import Random
-    from .server import bootstrap, startup, tls
+    from .server import startup
 
-    try:
-        tls_files = tls.prepare(settings)
-    except tls.TLSError as exc:
-        fail(str(exc))
-    db = Database(settings.database_url)
-    try:  # deterministic mode: the signing key and a generated admin come from the seed
-        with usable_database(settings):
-            admin = bootstrap.prepare(db, settings, Random(settings.random_seed))
-    except bootstrap.SettingRefused as exc:
-        fail(str(exc))
-    db.dispose()
+    with usable_database(settings):  # checked before anything is made
+        tls_files = _tls_files(settings)
+        admin = _prepare(settings)
     print(startup.summary(settings, tls=tls_files, admin=admin), file=sys.stderr, flush=True)
     os.environ.update(settings.env())  # worker processes read their settings from here
     ssl_options: dict[str, Any] = {}
@@ -168,6 +165,30 @@ def serve(settings: Settings) -> None:
         **uvicorn_options(settings),
         **ssl_options,
     )
+
+
+def _tls_files(settings: Settings) -> TLSFiles | None:
+    from .server import tls
+
+    try:
+        return tls.prepare(settings)
+    except tls.TLSError as exc:
+        fail(str(exc))
+
+
+def _prepare(settings: Settings) -> str:
+    """Migrate, then make sure of the signing key, the seed and the admin; one line on the admin."""
+    from .core.db import Database
+    from .core.ids import Random
+    from .server import bootstrap
+
+    db = Database(settings.database_url)
+    try:  # deterministic mode: the signing key and a generated admin come from the seed
+        return bootstrap.prepare(db, settings, Random(settings.random_seed))
+    except bootstrap.SettingRefused as exc:
+        fail(str(exc))
+    finally:
+        db.dispose()
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -185,10 +206,10 @@ def db_upgrade(settings: Settings) -> None:
     from .core import migrate
     from .core.db import Database
 
-    db = Database(settings.database_url)
     with usable_database(settings):
+        db = Database(settings.database_url)
         migrate.upgrade(db.engine)
-    db.dispose()
+        db.dispose()
     print("c1-mock: database is at the latest migration", file=sys.stderr)
 
 
@@ -199,14 +220,14 @@ def admin_create(settings: Settings) -> None:
     from .core.ids import Random
     from .oauth import clients
 
-    db = Database(settings.database_url)
     with usable_database(settings):
+        db = Database(settings.database_url)
         migrate.upgrade(db.engine)
         with db.session(write=True) as session:
             client_id, secret = clients.new_admin(
                 session, source="cli", settings=settings, random=Random(), now=clock.now(session)
             )
-    db.dispose()
+        db.dispose()
     print(json.dumps({"clientId": client_id, "clientSecret": secret}))
 
 

@@ -1,8 +1,9 @@
 """Settings: one class, read from the environment with the prefix C1MOCK_ and from CLI flags.
 
 Each field's description is its meaning in `c1-mock serve --help`. A value that cannot work is
-refused here, when the settings are read, with a message that names what is allowed; only what
-needs the database itself (can it be reached?) is found out later, by the command that uses it.
+refused here, when the settings are read, with a message that names what is allowed. What the
+settings need from this machine (an extra's package, a SQLite file's directory: `unusable_here`)
+and whether the database answers are found out by the commands that open the database.
 """
 
 from __future__ import annotations
@@ -117,12 +118,10 @@ class Settings(BaseSettings):
     def _supported_database(cls, url: str) -> str:
         scheme = url.split("://", 1)[0] if "://" in url else ""
         dialect, _, driver = scheme.partition("+")
-        if dialect == "sqlite" and driver in ("", "pysqlite"):
-            _sqlite_directory_exists(url.split("://", 1)[1])
-        elif dialect in ("postgresql", "postgres") and driver in ("", "psycopg"):
-            if find_spec("psycopg") is None:
-                raise ValueError(f"a PostgreSQL URL needs its driver; {install_hint('postgres')}")
-        else:
+        supported = (dialect == "sqlite" and driver in ("", "pysqlite")) or (
+            dialect in ("postgresql", "postgres") and driver in ("", "psycopg")
+        )
+        if not supported:
             given = f"{scheme}://" if scheme else "a URL without a scheme"
             raise ValueError(f"{given} is not supported; use {DATABASES}")
         return url
@@ -132,9 +131,6 @@ class Settings(BaseSettings):
     def _known_scheme(cls, scheme: str) -> str:
         if scheme not in HASH_ROUNDS:
             raise ValueError(f"{scheme!r} is not supported; use one of {', '.join(HASH_ROUNDS)}")
-        module, extra = HASH_EXTRAS.get(scheme, (None, ""))
-        if module is not None and find_spec(module) is None:
-            raise ValueError(f"{scheme} needs its backend; {install_hint(extra)}")
         return scheme
 
     @field_validator("log_level")
@@ -186,6 +182,27 @@ class Settings(BaseSettings):
             self.tenant_domain = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
         return self
 
+    def unusable_here(self) -> tuple[str, str] | None:
+        """(setting, why) for the first thing these settings need from this machine and do not
+        find: an extra's package, the directory of a SQLite file. Checked by the commands that
+        open the database, not here: a health check may run where the database is not."""
+        dialect = self.database_url.split(":", 1)[0].split("+", 1)[0]
+        if dialect == "sqlite":
+            missing = _missing_sqlite_directory(self.database_url.split("://", 1)[1])
+            if missing is not None:
+                return "database_url", (
+                    f"the directory of the SQLite file, {missing}, does not exist; "
+                    "create it or name a file in an existing directory"
+                )
+        elif find_spec("psycopg") is None:
+            return "database_url", f"a PostgreSQL URL needs its driver; {install_hint('postgres')}"
+        module, extra = HASH_EXTRAS.get(self.secret_hash_scheme, (None, ""))
+        if module is not None and find_spec(module) is None:
+            return "secret_hash_scheme", (
+                f"{self.secret_hash_scheme} needs its backend; {install_hint(extra)}"
+            )
+        return None
+
     def env(self) -> dict[str, str]:
         """These settings as C1MOCK_ environment variables, for worker processes."""
         out: dict[str, str] = {}
@@ -199,17 +216,21 @@ class Settings(BaseSettings):
         return out
 
 
-def _sqlite_directory_exists(rest: str) -> None:
+def _missing_sqlite_directory(rest: str) -> Path | None:
     """`rest` is what follows sqlite://: /path, or / alone (in memory)."""
     path = rest.removeprefix("/").split("?", 1)[0]
     if not path or path == ":memory:" or path.startswith("file:"):
-        return
+        return None
     directory = Path(path).parent.resolve()
-    if not directory.is_dir():
-        raise ValueError(
-            f"the directory of the SQLite file, {directory}, does not exist; "
-            "create it or name a file in an existing directory"
-        )
+    return None if directory.is_dir() else directory
+
+
+def named(name: str, message: str, flags: dict[str, str] | None = None) -> str:
+    """`message` about the setting `name`, as one line that names its variable (and flag)."""
+    setting = f"C1MOCK_{name.upper()}"
+    if flags and name in flags:
+        setting += f" ({flags[name]})"
+    return f"{setting}: {message}"
 
 
 def describe(error: ValidationError, flags: dict[str, str] | None = None) -> str:
@@ -221,9 +242,6 @@ def describe(error: ValidationError, flags: dict[str, str] | None = None) -> str
     if not first["loc"]:  # a rule across settings: its message names them
         return message
     name = str(first["loc"][0])
-    setting = f"C1MOCK_{name.upper()}"
-    if flags and name in flags:
-        setting += f" ({flags[name]})"
     if first["type"] != "value_error" and name not in SECRET_SETTINGS:
         message += f" (got {first['input']!r})"
-    return f"{setting}: {message}"
+    return named(name, message, flags)

@@ -165,7 +165,7 @@ def _seed_path(overrides: dict[str, Any], path: Path) -> Path:
 def _settings(overrides: dict[str, Any], database: Path) -> Settings:
     from pydantic import ValidationError
 
-    from ..config import Settings, describe
+    from ..config import Settings, describe, named
     from ..core.crypto import new_secret
     from ..core.ids import Random
 
@@ -181,11 +181,15 @@ def _settings(overrides: dict[str, Any], database: Path) -> Settings:
         # Assertions signed for the in-process URL (as C1's SDKs sign them: aud = its host).
         "audiences": [*overrides.get("audiences", []), IN_PROCESS_HOST],
     }
+    names = {name: f"c1_mock_settings[{name!r}]" for name in Settings.model_fields}
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
-        names = {name: f"c1_mock_settings[{name!r}]" for name in Settings.model_fields}
         pytest.fail(f"c1_mock_settings: {describe(exc, names)}", pytrace=False)
+    unusable = settings.unusable_here()
+    if unusable is not None:
+        pytest.fail(f"c1_mock_settings: {named(*unusable, names)}", pytrace=False)
+    return settings
 
 
 def _helpers(

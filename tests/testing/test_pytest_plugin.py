@@ -355,3 +355,21 @@ def test_transport(c1_mock_server):
     )
 
     _run(pytester).assert_outcomes(passed=1)
+
+
+def test_a_setting_value_that_cannot_work_fails_naming_it(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def c1_mock_settings():
+    return {"log_level": "loud"}
+"""
+    )
+    pytester.makepyfile("def test_it(c1_mock):\n    pass\n")
+
+    result = _run(pytester)
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*c1_mock_settings['log_level']): 'loud' is not a log level*"])
