@@ -15,6 +15,7 @@ nothing heavy at the top: the server is imported inside the fixtures, when a tes
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
 import json
@@ -47,7 +48,9 @@ def pytest_fixture_setup(
     beside it."""
     result = yield
     if fixturedef.argname == "c1_mock_settings":
-        _origins[id(result)] = (result, Path(inspect.getfile(fixturedef.func)).resolve())
+        # Not defined in a file (getfile raises): seed_file is read from the working directory.
+        with contextlib.suppress(TypeError, OSError):
+            _origins[id(result)] = (result, Path(inspect.getfile(fixturedef.func)).resolve())
     return result
 
 
