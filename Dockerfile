@@ -6,11 +6,12 @@
 FROM python:3.12-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/c1-mock
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md openapi.yaml ./
 COPY app ./app
 COPY migrations ./migrations
-# The wheel installs app/ and migrations/ as the one import package c1_mock (pyproject.toml).
-RUN /opt/c1-mock/bin/pip install --no-cache-dir .
+# The wheel installs app/ and migrations/ as the one import package c1_mock (pyproject.toml), with
+# openapi.yaml (app/openapi.yaml links to it); the extra postgres for compose's PostgreSQL profile.
+RUN /opt/c1-mock/bin/pip install --no-cache-dir '.[postgres]'
 
 FROM python:3.12-slim
 ENV PATH="/opt/c1-mock/bin:${PATH}" \

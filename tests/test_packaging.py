@@ -1,9 +1,11 @@
-"""How c1-mock is packaged and shipped, tried as its users get it: the wheel (built from exactly
-what the Dockerfile's build context holds) installs one import package, `c1_mock`, and nothing named
-like a project's own packages; installed into a new virtual environment, it serves, migrates and
-runs the image's command and health check, and its pytest fixtures work in a project that has its
-own `app` and `migrations`. And the Dockerfile: hadolint-clean, with what it promises (slim base,
-non-root, data on a volume, a health check that needs no curl). No Docker engine runs here."""
+"""How c1-mock is packaged and shipped, tried as its users get it: `make dist`'s sdist and wheel
+(built from exactly what the Dockerfile's build context holds) pass twine; the wheel installs one
+import package, `c1_mock`, and nothing named like a project's own packages; installed into a new
+virtual environment (the wheel, and the sdist), it migrates, serves its contract, runs the image's
+command and health check, names the extra a setting needs when the environment lacks it, and its
+pytest fixtures work in a project that has its own `app` and `migrations`. And the Dockerfile:
+hadolint-clean, with what it promises (slim base, non-root, data on a volume, a health check that
+needs no curl). No Docker engine runs here."""
 
 from __future__ import annotations
 
@@ -103,40 +105,69 @@ def build_context(into: Path) -> Path:
     return into
 
 
-PIP_WHEEL = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+BUILD = [sys.executable, "-m", "build", "--no-isolation", "--outdir"]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `make dist` makes (python -m build: an sdist, then a wheel built from the sdist), from
+    the files of the image's build context, offline (no build isolation)."""
     context = build_context(tmp_path_factory.mktemp("context"))
     for name, args in instructions():
         if name == "COPY" and "--from" not in args:
             for source in args.split()[:-1]:
                 assert (context / source).exists(), source
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [*PIP_WHEEL, "-w", str(out), str(context)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    (built,) = out.glob("c1_mock-*.whl")
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([*BUILD, str(out), str(context)], check=True, capture_output=True, timeout=300)
+    return out
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> Path:
+    (built,) = dist.glob("c1_mock-*.whl")
     return built
 
 
 @pytest.fixture(scope="module")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new virtual environment with the wheel (and pytest, for a project's tests) installed
-    from the package index, as a user installs it; its bin/ directory."""
-    root = tmp_path_factory.mktemp("venv")
+def sdist(dist: Path) -> Path:
+    (built,) = dist.glob("c1_mock-*.tar.gz")
+    return built
+
+
+def _new_venv(root: Path, *packages: str) -> Path:
+    """A new virtual environment with `packages` installed from the package index, as a user
+    installs them; its bin/ directory."""
     subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, timeout=120)
     subprocess.run(
-        [str(root / "bin" / "pip"), "install", "-q", str(wheel), "pytest"],
+        [str(root / "bin" / "pip"), "install", "-q", *packages],
         check=True,
         capture_output=True,
         timeout=600,
     )
     return root / "bin"
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, without extras, and pytest (for a project's tests) in a new environment."""
+    return _new_venv(tmp_path_factory.mktemp("venv"), str(wheel), "pytest")
+
+
+@pytest.fixture(scope="module")
+def sdist_venv(sdist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist, built and installed by pip in a new environment."""
+    return _new_venv(tmp_path_factory.mktemp("sdist-venv"), str(sdist))
+
+
+def test_twine_passes_the_wheel_and_the_sdist(wheel: Path, sdist: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "twine"), "check", "--strict", str(wheel), str(sdist)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("PASSED") == 2
 
 
 def test_the_wheel_installs_one_import_package_and_every_file_of_the_repository(
@@ -156,6 +187,8 @@ def test_the_wheel_installs_one_import_package_and_every_file_of_the_repository(
     }
     missing = expected - set(names)
     assert missing == set(), "not in the wheel: list its package or data in pyproject.toml"
+    contract = zipfile.ZipFile(wheel).read("c1_mock/openapi.yaml")
+    assert contract == (ROOT / "openapi.yaml").read_bytes()  # the one copy, shipped
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "c1-mock = c1_mock.cli:main" in text
@@ -220,7 +253,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def test_the_installed_command_migrates_and_serves(venv: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("installed", ["venv", "sdist_venv"])
+def test_the_installed_command_migrates_and_serves_the_contract(
+    installed: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    venv: Path = request.getfixturevalue(installed)
     database = f"sqlite:///{tmp_path / 'installed.db'}"
     upgrade = subprocess.run(
         [str(venv / "c1-mock"), "db", "upgrade", "--database-url", database],
@@ -238,6 +275,36 @@ def test_the_installed_command_migrates_and_serves(venv: Path, tmp_path: Path) -
         # The dashboard's files are read from the installed package.
         for path in ("/_mock/ui", "/_mock/ui/ui.js", "/_mock/ui/ui.css"):
             assert httpx.get(f"http://127.0.0.1:{port}{path}").status_code == 200, path
+        served = httpx.get(f"http://127.0.0.1:{port}/_mock/openapi.yaml")
+    assert served.content == (ROOT / "openapi.yaml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "extra"),
+    [
+        ("C1MOCK_DATABASE_URL", "postgresql://c1:pw-4711@127.0.0.1/c1", "postgres"),
+        ("C1MOCK_SECRET_HASH_SCHEME", "bcrypt", "bcrypt"),
+        ("C1MOCK_SECRET_HASH_SCHEME", "argon2", "argon2"),
+    ],
+)
+def test_a_setting_that_needs_a_missing_extra_names_it_in_one_line(
+    venv: Path, tmp_path: Path, setting: str, value: str, extra: str
+) -> None:
+    done = subprocess.run(
+        [str(venv / "python"), "-m", "c1_mock.cli", "serve", "--port", "0"],
+        cwd=tmp_path,
+        env=_clean_env(**{setting: value}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    line = done.stderr.strip()
+    assert done.returncode == 2 and "\n" not in line and "Traceback" not in line, done.stderr
+    assert line.startswith(f"c1-mock: {setting}"), line
+    assert f"pip install 'c1-mock[{extra}]'" in line
+    assert "pw-4711" not in line
+    assert not (tmp_path / "c1-mock.db").exists()
 
 
 def test_the_images_command_and_health_check_work_from_the_installed_wheel(

@@ -1,8 +1,8 @@
-"""The control plane under /_mock/: reset, state, seeding, the virtual clock, the request journal,
-faults, the appliance, a bridge's credential timeline and the dashboard page. Open on a local
-server; with C1MOCK_CONTROL_TOKEN set, every call needs `Authorization: Bearer <that token>`,
-except for the dashboard's own files, which hold no data; `--no-control` leaves these routes out
-(404)."""
+"""The control plane under /_mock/: an index of itself and the contract (openapi.yaml), reset,
+state, seeding, the virtual clock, the request journal, faults, the appliance, a bridge's
+credential timeline and the dashboard page. Open on a local server; with C1MOCK_CONTROL_TOKEN
+set, every call needs `Authorization: Bearer <that token>`, except for the dashboard's own files,
+which hold no data; `--no-control` leaves these routes out (404)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,24 @@ from fastapi.responses import Response
 
 from ..request.operations import Caller, Operations, RawBody
 from ..request.unit import Unit
-from . import appliance, clock, faults, journal, page, seeding, state, timeline
+from . import appliance, clock, contract, faults, journal, page, seeding, state, timeline
 from .schemas import ApplianceState, ClockChange, FaultSpec
 
 operations = Operations(prefix="/_mock", caller=Caller.CONTROL, c1=False, tags=("Mock",))
 OP = "c1mock.Control."
 Json = dict[str, Any]
+
+
+@operations.get("/", OP + "GetIndex")
+def get_index(unit: Unit) -> Json:
+    """What the control plane offers, with links."""
+    return contract.index(unit.server.registry)
+
+
+@operations.get("/openapi.yaml", OP + "GetContract")
+def get_contract(unit: Unit) -> Response:
+    """openapi.yaml, the contract of everything this server serves."""
+    return Response(contract.document(), media_type="application/yaml")
 
 
 @operations.post("/reset", OP + "Reset", status_code=204)

@@ -64,6 +64,10 @@ class Helpers:
         self.tenant_domain = tenant_domain or _tenant_of(admin_client_id)
         self.control_token = control_token
         self.app: Any = None  # the ASGI app, when in-process
+        # httpx transports to the server, for code under test that takes a client or a transport:
+        # the pytest fixtures set them (in-process: through the app, no socket).
+        self.transport: httpx.BaseTransport | None = None  # for httpx.Client
+        self.async_transport: httpx.AsyncBaseTransport | None = None  # for httpx.AsyncClient
         self._resetter = resetter  # a faster reset than over HTTP, when in-process
         self._admin_token: str | None = None
 

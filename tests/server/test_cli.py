@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from sqlalchemy import create_engine, inspect
 from starlette.testclient import TestClient
 
 from c1_mock.config import Settings
+from c1_mock.core.crypto import decode_secret
 from c1_mock.core.models import Base
 from c1_mock.main import create_app
 from c1_mock.testing.process import CLI, free_port, wait_healthy
@@ -138,7 +140,9 @@ def _serve(
 
 
 @pytest.mark.process
-def test_first_start_prints_one_admin_on_stderr_and_later_starts_do_not(tmp_path: Path) -> None:
+def test_first_start_prints_one_admin_and_later_starts_say_one_exists_and_how_to_add_one(
+    tmp_path: Path,
+) -> None:
     env = _env(database_url=f"sqlite:///{tmp_path / 'first.db'}", tenant_domain=TENANT)
     stdout, stderr = _serve(tmp_path, env, "first", workers=2)
     lines = [line for line in stderr.splitlines() if "clientSecret" in line]
@@ -153,6 +157,9 @@ def test_first_start_prints_one_admin_on_stderr_and_later_starts_do_not(tmp_path
     again_out, again_err = _serve(tmp_path, env, "again", while_up=printed_admin_works)
     assert "clientSecret" not in again_out + again_err
     assert printed["clientSecret"] not in again_out + again_err
+    said = next(line for line in again_err.splitlines() if "admin client:" in line)
+    assert printed["clientId"] in said and "already in this database" in said
+    assert "c1-mock admin create" in said
 
 
 @pytest.mark.process
@@ -184,7 +191,7 @@ def _refused(tmp_path: Path, *args: str, **settings: str) -> str:
 
 @pytest.mark.parametrize("token", ["", "   "])
 def test_an_empty_control_token_is_refused_at_start(tmp_path: Path, token: str) -> None:
-    assert "control_token" in _refused(tmp_path, control_token=token)
+    assert "C1MOCK_CONTROL_TOKEN: is empty" in _refused(tmp_path, control_token=token)
 
 
 def test_admin_list_shows_every_admin_and_revoke_stops_its_tokens(tmp_path: Path) -> None:
@@ -235,3 +242,45 @@ def test_an_admin_the_settings_no_longer_name_stops_working_at_the_next_start(
         assert client.post("/_mock/reset").status_code == 204
         assert token_response(client, secret_form(old, PLAIN)).status_code == 401
         assert token_response(client, secret_form(new, PLAIN)).status_code == 200
+
+
+def test_version_is_the_packages() -> None:
+    done = _cli("--version")
+    assert done.stdout.strip() == f"c1-mock {version('c1-mock')}"
+
+
+def test_secret_prints_a_new_c1_client_secret_each_time() -> None:
+    first, second = _cli("secret").stdout, _cli("secret").stdout
+    assert first.count("\n") == 1 and first != second
+    assert decode_secret(first.strip()) is not None
+
+
+def test_every_help_text_is_plain_text() -> None:
+    commands = [[], ["serve"], ["db"], ["db", "upgrade"], ["admin"], ["admin", "create"]]
+    commands += [["secret"], ["healthcheck"]]
+    for command in commands:
+        shown = _cli(*command, "--help").stdout
+        assert shown.startswith("usage: c1-mock"), command
+        assert "`" not in shown, command
+
+
+@pytest.mark.process
+def test_healthcheck_says_what_it_found_at_a_url(tmp_path: Path) -> None:
+    env = _env(database_url=f"sqlite:///{tmp_path / 'health.db'}")
+    found: list[subprocess.CompletedProcess[str]] = []
+
+    def check(url: str) -> None:
+        found.append(_probe("--url", url))
+
+    _serve(tmp_path, env, "health", while_up=check)
+    down = _probe("--url", f"http://127.0.0.1:{free_port()}")
+
+    assert found[0].returncode == 0
+    assert found[0].stdout.strip().endswith('/healthz: healthy (200 {"status":"ok"})')
+    assert down.returncode == 1 and "/healthz: no answer (" in down.stdout
+    assert down.stdout.count("\n") == 1
+
+
+def _probe(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", CLI, "healthcheck", *args]
+    return subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=60)

@@ -61,6 +61,31 @@ def test_tls_server_answers_clients_that_trust_its_ca_and_refuses_others(tmp_pat
     assert healthcheck(server.port, C1MOCK_TLS="true", C1MOCK_TLS_DIR=str(tls_dir)) == 1
 
 
+def probe_url(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`c1-mock healthcheck --url url ...` without any C1MOCK_ setting, in `cwd`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("C1MOCK_")}
+    command = [sys.executable, "-m", "c1_mock.cli", "healthcheck", "--url", url, *args]
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.process
+def test_healthcheck_of_an_https_url_trusts_the_local_ca_or_the_given_one(tmp_path: Path) -> None:
+    tls_dir = tmp_path / "tls"
+    server = tls_server(tmp_path, tls_dir).start(verify=False)
+    try:
+        by_dir = probe_url(server.url, "--tls-dir", str(tls_dir), cwd=tmp_path)
+        by_ca = probe_url(server.url, "--ca", str(tls_dir / tls.CA_CERT), cwd=tmp_path)
+        untrusted = probe_url(server.url, cwd=tmp_path)  # no local CA in ./c1-mock-tls
+    finally:
+        server.stop()
+
+    for found in (by_dir, by_ca):
+        assert found.returncode == 0, found.stdout + found.stderr
+        assert found.stdout.strip() == f'{server.url}/healthz: healthy (200 {{"status":"ok"}})'
+    assert untrusted.returncode == 1
+    assert "no answer" in untrusted.stdout and "CERTIFICATE_VERIFY_FAILED" in untrusted.stdout
+
+
 @pytest.mark.process
 def test_second_start_reuses_the_ca_and_the_server_certificate(tmp_path: Path) -> None:
     tls_dir = tmp_path / "tls"

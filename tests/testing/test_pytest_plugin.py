@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+# In-process pytest runs drop the modules they imported when they end, and httpx keeps the
+# exception classes of the httpcore it first used: imported here, httpcore outlives every run, so
+# httpx in this process keeps mapping its connection errors.
+import httpcore  # noqa: F401
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -202,3 +206,172 @@ def test_own_app():
     )
 
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_misspelled_setting_fails_naming_it_and_the_settings(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def c1_mock_settings():
+    return {"tenant_domian": "acme.conductor.one"}
+"""
+    )
+    pytester.makepyfile("def test_it(c1_mock):\n    pass\n")
+
+    result = _run(pytester)
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*c1_mock_settings: unknown setting 'tenant_domian' (did you mean 'tenant_domain'?)*"]
+    )
+    assert "seed_file" in result.stdout.str()  # the settings there are
+
+
+PER_DIRECTORY = """
+import pytest
+
+@pytest.fixture(scope="session")
+def c1_mock_settings():
+    return {{"tenant_domain": "{tenant}"}}
+"""
+MINTS_FOR = """
+def test_mints_for_its_own_tenant({fixture}):
+    credential = {fixture}.mint({fixture}.create_bridge()["id"])
+    assert credential["clientId"].endswith("@{tenant}/tcc")
+    assert {fixture}.admin_client_id.endswith("@{tenant}/spc")
+"""
+
+
+def _two_directories(pytester: pytest.Pytester, fixture: str) -> None:
+    for directory, tenant in (("alpha", "alpha.conductor.one"), ("beta", "beta.conductor.one")):
+        pytester.mkdir(directory)
+        (pytester.path / directory / "conftest.py").write_text(PER_DIRECTORY.format(tenant=tenant))
+        test = MINTS_FOR.format(fixture=fixture, tenant=tenant)
+        (pytester.path / directory / f"test_{directory}.py").write_text(test)
+    default = MINTS_FOR.format(fixture=fixture, tenant="example.conductor.one")
+    pytester.makepyfile(test_default=default)
+
+
+def test_two_directories_with_their_own_settings_each_get_their_server(
+    pytester: pytest.Pytester,
+) -> None:
+    _two_directories(pytester, "c1_mock")
+
+    _run(pytester).assert_outcomes(passed=3)
+
+
+@pytest.mark.process
+def test_two_directories_with_their_own_settings_each_get_their_process(
+    pytester: pytest.Pytester,
+) -> None:
+    _two_directories(pytester, "c1_mock_server")
+
+    _run(pytester).assert_outcomes(passed=3)
+
+
+SEEDED_DIRECTORY = """
+import pytest
+
+@pytest.fixture(scope="session")
+def c1_mock_settings():
+    return {"seed_file": "seed.yaml"}
+"""
+
+
+def test_a_relative_seed_file_is_read_beside_the_conftest_that_names_it(
+    pytester: pytest.Pytester,
+) -> None:
+    for directory in ("seeded", "unseeded"):
+        pytester.mkdir(directory)
+        (pytester.path / directory / "conftest.py").write_text(SEEDED_DIRECTORY)
+        (pytester.path / directory / f"test_{directory}.py").write_text(
+            "def test_seeded(c1_mock):\n"
+            "    names = [b['displayName'] for b in c1_mock.state()['bridges']]\n"
+            "    assert names == ['from the seed beside conftest.py']\n"
+        )
+    seed = "bridges:\n  - displayName: from the seed beside conftest.py\n"
+    (pytester.path / "seeded" / "seed.yaml").write_text(seed)
+    (pytester.path / "seed.yaml").write_text(seed)  # in the working directory: not the one read
+
+    result = _run(pytester)
+
+    result.assert_outcomes(passed=1, errors=1)
+    tried = pytester.path / "unseeded" / "seed.yaml"
+    result.stdout.fnmatch_lines([f"*c1_mock_settings: seed_file {tried} is not a file*"])
+    assert str(pytester.path / "unseeded" / "conftest.py") in result.stdout.str()
+
+
+IN_PROCESS_TRANSPORTS = """
+import asyncio
+
+import httpx
+
+from c1_mock.testing import assertions
+
+def test_transports_reach_the_app_at_a_name_that_cannot_resolve(c1_mock):
+    assert c1_mock.url == "http://c1-mock.invalid"
+    credential = c1_mock.mint(c1_mock.create_bridge()["id"])
+    client_id, secret = credential["clientId"], credential["clientSecret"]
+    # As C1's SDKs sign for a server URL: aud = its host. Accepted whatever Host the request has.
+    signed = assertions.go_sdk(client_id, secret, "c1-mock.invalid")
+    with httpx.Client(transport=c1_mock.transport, base_url=c1_mock.url) as client:
+        answer = client.post("/auth/v1/token", data=assertions.form(client_id, signed),
+                             headers={"Host": "elsewhere.invalid"})
+        assert answer.status_code == 200, answer.text
+        assert isinstance(answer, httpx.Response)
+        listed = client.get("/api/v1/iam/tunnel/bridges", headers=c1_mock.admin_headers())
+        assert [b["id"] for b in listed.json()["list"]] == [credential["bridgeId"]]
+
+    async def introspect():
+        headers = {"Authorization": "Bearer " + answer.json()["access_token"]}
+        async with httpx.AsyncClient(transport=c1_mock.async_transport,
+                                     base_url=c1_mock.url) as client:
+            return (await client.get("/api/v1/auth/introspect", headers=headers)).json()
+
+    assert asyncio.run(introspect())["principleId"] == client_id
+"""
+
+
+def test_c1_mock_transports_reach_the_app_at_a_name_that_cannot_resolve(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(IN_PROCESS_TRANSPORTS)
+
+    _run(pytester).assert_outcomes(passed=1)
+
+
+@pytest.mark.process
+def test_c1_mock_server_transports_are_plain_http(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import httpx
+
+def test_transport(c1_mock_server):
+    with httpx.Client(transport=c1_mock_server.transport, base_url=c1_mock_server.url) as client:
+        answer = client.get("/api/v1/iam/tunnel/bridges", headers=c1_mock_server.admin_headers())
+    assert answer.json()["list"] == []
+"""
+    )
+
+    _run(pytester).assert_outcomes(passed=1)
+
+
+def test_a_setting_value_that_cannot_work_fails_naming_it(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def c1_mock_settings():
+    return {"log_level": "loud"}
+"""
+    )
+    pytester.makepyfile("def test_it(c1_mock):\n    pass\n")
+
+    result = _run(pytester)
+
+    result.assert_outcomes(errors=1)
+    said = "C1MOCK_LOG_LEVEL (c1_mock_settings['log_level']): 'loud' is not a log level"
+    assert said in result.stdout.str()
