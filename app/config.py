@@ -162,7 +162,7 @@ class Settings(BaseSettings):
     def _a_token_is_not_empty(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError(
-                "is empty, which would open the control plane to a bare \"Bearer\"; "
+                'is empty, which would open the control plane to a bare "Bearer"; '
                 "unset it for an open control plane, or set a token"
             )
         return value

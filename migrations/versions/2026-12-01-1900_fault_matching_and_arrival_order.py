@@ -22,9 +22,7 @@ def upgrade() -> None:
         batch.alter_column("status", existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column("bridge_id", sa.String(27), nullable=True))
         batch.add_column(sa.Column("client_id", sa.String(320), nullable=True))
-        batch.add_column(
-            sa.Column("drop", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("drop", sa.Boolean(), nullable=False, server_default=sa.false()))
     # Entries journaled before: in the order they were written, at the time they carry.
     with op.batch_alter_table("journal_entries") as batch:
         batch.add_column(sa.Column("arrived", sa.Float(), nullable=False, server_default="0"))
