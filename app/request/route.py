@@ -161,8 +161,10 @@ def _named_client(request: Request, authorization: str, body: bytes) -> str:
         return ""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer":
-        return server.signer.subject(token.strip())
-    return form.client_named(body, request.headers.get("content-type", ""))
+        named = server.signer.subject(token.strip())
+    else:
+        named = form.client_named(body, request.headers.get("content-type", ""))
+    return named if ids.is_client_id(named) else ""  # a fault names no other
 
 
 class Dropped(Response):
