@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Header, Query
+from fastapi import Body, Query
 from fastapi.responses import Response
 
-from ..request.operations import Caller, Operations, RawBody
+from ..request.operations import Caller, Operations
 from ..request.unit import Unit
 from . import appliance, clock, contract, faults, journal, page, seeding, state, timeline
 from .schemas import ApplianceState, ClockChange, FaultSpec
@@ -44,10 +44,10 @@ def get_state(unit: Unit) -> Json:
 
 
 @operations.post("/seed", OP + "Seed")
-def seed(unit: Unit, body: RawBody, content_type: Annotated[str | None, Header()] = None) -> Json:
+def seed(unit: Unit) -> Json:
     """A seed document, YAML or JSON (JSON is YAML), never in a form's content type."""
-    seeding.check_media_type(content_type)
-    document = seeding.parse(body)
+    seeding.check_media_type(unit.facts.content_type)
+    document = seeding.parse(unit.facts.body)
     seeded = seeding.apply(
         unit.session, document=document, settings=unit.settings, random=unit.random, now=unit.now
     )

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from ..core import driver
 from ..core.errors import Answered, InvalidArgument, NotFound
 from ..core.models import Fault
 from ..core.protojson import timestamp
@@ -88,9 +89,12 @@ def clear_one(session: Session, *, fault_id: str) -> None:
         raise NotFound("fault not found")
 
 
-# Read for every request to a C1 operation: built once, on the table's columns (see guard.py).
+# Read for every request to a C1 operation: whether any fault is armed at all, in the request's
+# first statement (request/unit.py); only when one is, which one matches, with _ARMED. Built once,
+# on the table's columns, run on the driver (core/driver.py).
 _FAULTS = cast(Table, Fault.__table__).c
-_ARMED = (
+ANY_ARMED = exists().where(_FAULTS.remaining > 0)
+_ARMED = driver.Statement(
     select(_FAULTS.id)
     .where(_FAULTS.operation.in_([bindparam("full"), bindparam("last")]), _FAULTS.remaining > 0)
     .where(or_(_FAULTS.bridge_id.is_(None), _FAULTS.bridge_id == bindparam("bridge")))
@@ -100,24 +104,28 @@ _ARMED = (
 )
 
 
-def armed(session: Session, *, operation_id: str, bridge_id: str, client_id: str) -> int | None:
+def armed(db: driver.On, *, operation_id: str, bridge_id: str, client_id: str) -> int | None:
     """The id of the oldest fault that matches the operation (and the bridge and client the
     request names, where the fault gives one), or None: a cheap read that lets requests without
     faults skip the write transaction of `take`."""
     names = {"full": operation_id, "last": operation_id.rsplit(".", 1)[-1]}
-    found: int | None = session.scalar(_ARMED, names | {"bridge": bridge_id, "client": client_id})
+    values = names | {"bridge": bridge_id, "client": client_id}
+    found: int | None = _ARMED.scalar(driver.on(db), values)
     return found
 
 
-def take(session: Session, *, fault_id: int) -> Triggered | None:
+_TAKE = driver.Statement(
+    update(cast(Table, Fault.__table__))
+    .where(_FAULTS.id == bindparam("fault_id"), _FAULTS.remaining > 0)
+    .values(remaining=_FAULTS.remaining - 1)
+    .returning(_FAULTS.status, _FAULTS.delay_ms, _FAULTS.retry_after, _FAULTS.error, _FAULTS.drop)
+)
+
+
+def take(db: driver.On, *, fault_id: int) -> Triggered | None:
     """Use one of the fault's requests. The conditional decrement is atomic (one UPDATE in a
     write transaction), so two workers never both use the last one."""
-    used = session.execute(
-        update(Fault)
-        .where(Fault.id == fault_id, Fault.remaining > 0)
-        .values(remaining=Fault.remaining - 1)
-        .returning(Fault.status, Fault.delay_ms, Fault.retry_after, Fault.error, Fault.drop)
-    ).first()
+    used = _TAKE.first(driver.on(db), {"fault_id": fault_id})
     if used is None:
         return None
     status, delay_ms, retry_after, error, drop = used

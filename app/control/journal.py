@@ -12,19 +12,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
-from ..core import ids
+from ..core import driver, ids
 from ..core.models import JournalEntry
 from ..core.protojson import timestamp
 
 # Pruning costs a statement; every so many inserts is enough, and listings never show more than
 # `keep` entries anyway.
 _PRUNE_EVERY = 16
-# Built once, on the table rather than the entity: the ORM's insert path costs as much again.
-_INSERT = insert(JournalEntry.metadata.tables[JournalEntry.__tablename__])
+# Built once, on the table rather than the entity, and run on the driver (core/driver.py): every
+# request to C1's API runs them.
+_TABLE = JournalEntry.metadata.tables[JournalEntry.__tablename__]
+_COLUMNS = ("at", "arrived", "method", "path", "operation_id", "status", "client_id", "latency_ms")
+_INSERT = driver.Statement(
+    insert(_TABLE).values(driver.binds(_TABLE, *_COLUMNS)).returning(_TABLE.c.id)
+)
+_PRUNE = driver.Statement(delete(_TABLE).where(_TABLE.c.id <= bindparam("upto")))
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,8 @@ def _redacted(value: str) -> str:
     return f"[redacted: {len(value)} characters]"
 
 
-def record(session: Session, entry: Entry, *, now: datetime, keep: int) -> None:
-    """Add one entry and, now and then, drop the oldest beyond the newest `keep`. Core
-    statements, not the ORM's unit of work: this runs for every request."""
+def record(db: driver.On, entry: Entry, *, now: datetime, keep: int) -> None:
+    """Add one entry and, now and then, drop the oldest beyond the newest `keep`."""
     values = {
         "at": now,
         "arrived": entry.arrived,
@@ -87,14 +91,11 @@ def record(session: Session, entry: Entry, *, now: datetime, keep: int) -> None:
         "client_id": entry.client_id[:320],
         "latency_ms": entry.latency_ms,
     }
-    result = session.execute(_INSERT, values)
-    assert isinstance(result, CursorResult)
-    key = result.inserted_primary_key
-    assert key is not None
-    added: int = key[0]
+    connection = driver.on(db)
+    added: int = _INSERT.scalar(connection, values)
     if added % _PRUNE_EVERY == 0:
         # Ids only grow, so everything at or below max(id) - keep is older than the newest `keep`.
-        session.execute(delete(JournalEntry).where(JournalEntry.id <= added - keep))
+        _PRUNE.count(connection, {"upto": added - keep})
 
 
 def entries(

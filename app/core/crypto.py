@@ -58,7 +58,11 @@ def load_private_key(text: str) -> Ed25519PrivateKey:
 
 def encode_secret(key: Ed25519PrivateKey) -> str:
     """The C1 client secret for a private key."""
-    jwk = {"kty": "OKP", "crv": "Ed25519", "x": public_key_text(key), "d": private_key_text(key)}
+    return _secret(public_key_text(key), private_key_text(key))
+
+
+def _secret(public: str, private: str) -> str:
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": public, "d": private}
     return SECRET_PREFIX + b64url(json.dumps(jwk, separators=(",", ":")).encode())
 
 
@@ -79,9 +83,11 @@ def decode_secret(secret: str) -> Ed25519PrivateKey | None:
 
 
 def new_secret(random: Random) -> tuple[str, str]:
-    """A fresh client secret and its public key text."""
-    key = new_private_key(random)
-    return encode_secret(key), public_key_text(key)
+    """A fresh client secret and its public key text (every mint makes one: the key's bytes
+    are its private part, and its public part is computed once)."""
+    private = random.bytes(32)
+    public = public_key_text(Ed25519PrivateKey.from_private_bytes(private))
+    return _secret(public, b64url(private)), public
 
 
 # --- digests ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import driver
 from .errors import Aborted, ApiError, InvalidArgument, Unavailable
 from .write_turn import WriteTurn
 
@@ -114,6 +115,9 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.write_turn = WriteTurn(_sqlite_file(self.engine), timeout=BUSY_TIMEOUT_MS / 1000)
         self.threads = SQLITE_THREADS if is_sqlite(self.engine) else POOL_SIZE + POOL_OVERFLOW
+        # SQLite: units run on the event loop (request/unit.py) on a connection of their own.
+        self.on_loop = is_sqlite(self.engine)
+        self._loop_connection: Any = None
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
@@ -128,7 +132,26 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def loop_transaction(self) -> Iterator[driver.Connection]:
+        """A write transaction on the event loop's own connection (SQLite only), which the loop
+        alone uses, for a caller that holds the write turn: it starts at once. Rolled back
+        unless the caller commits it."""
+        if self._loop_connection is None:
+            self._loop_connection = self.engine.raw_connection()
+        connection = driver.Connection(self._loop_connection.driver_connection, self.engine.dialect)
+        driver.BEGIN_IMMEDIATE.count(connection)
+        try:
+            yield connection
+        finally:
+            if connection.dbapi.in_transaction:
+                connection.dbapi.rollback()
+
     def dispose(self) -> None:
+        if self._loop_connection is not None:
+            self._loop_connection.close()
+            self._loop_connection = None
+        self.write_turn.close()
         self.engine.dispose()
 
 

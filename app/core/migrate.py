@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 # The newest revision in migrations/versions (tests/test_migrations.py keeps the two in step): a
 # restart on a database already there skips Alembic altogether, a fifth of the start-up time.
-HEAD = "0004_faults_arrival"
+HEAD = "0005_journal_indexes"
 # The repository's migrations/ folder, installed as c1_mock.migrations.
 MIGRATIONS = __name__.rsplit(".", 2)[0] + ".migrations"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
+from ..core import driver
 from ..core.crypto import constant_time_equals
 from ..core.errors import Unauthenticated
 from . import clients
@@ -15,16 +14,16 @@ from .jwts import JWTRejected
 from .signer import Signer
 
 
-def authenticate(session: Session, *, token: str, signer: Signer, now: datetime) -> Principal:
+def authenticate(db: driver.On, *, token: str, signer: Signer, now: datetime) -> Principal:
     """The principal behind an access token, while its client is still usable: revoking,
     expiring, deleting or replacing a credential (or an admin client) stops its tokens at once."""
     try:
         issued = signer.verify(token, now=now)
     except JWTRejected:
         raise Unauthenticated("invalid or expired access token") from None
-    record = clients.find(session, client_id=issued.client_id)
-    if record is None or not clients.is_usable(record, now):
+    record = clients.find(db, client_id=issued.client_id)
+    if record is None or not record.is_usable(now):
         raise Unauthenticated("invalid or expired access token")
     if not constant_time_equals(record.binding, issued.binding):  # replaced since
         raise Unauthenticated("invalid or expired access token")
-    return clients.principal(record)
+    return record.principal

@@ -2,41 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import Header, Request
+from typing import Any
 
 from ..config import Settings
 from ..core.errors import ApiError, Dialect
-from ..request.operations import Caller, Operations, RawBody
-from ..request.unit import Unit
+from ..request.operations import Caller, Operations
+from ..request.unit import Facts, Later, Server, Unit
 from . import form, service
+from .service import TokenRequest, Verified
 
 operations = Operations(caller=Caller.PUBLIC, c1=True, dialect=Dialect.OAUTH, tags=("Auth",))
 
-OptionalHeader = Annotated[str | None, Header()]
+
+def read(server: Server, facts: Facts) -> tuple[TokenRequest, Verified | None] | None:
+    """Before the write turn: the form, and its assertion checked early (service.verify_early);
+    None for a form that is refused, which the unit then refuses."""
+    try:
+        request = form.parse(facts.body, facts.content_type, facts.authorization)
+    except ApiError:
+        return None
+    return request, service.verify_early(request)
 
 
-@operations.post("/auth/v1/token", "token", no_store=True)
-def token(
-    unit: Unit,
-    body: RawBody,
-    http: Request,
-    content_type: OptionalHeader = None,
-    authorization: OptionalHeader = None,
-) -> dict[str, Any] | ApiError:
+@operations.post("/auth/v1/token", "token", no_store=True, inline=True, prepare=read)
+def token(unit: Unit) -> Later | ApiError:
     """RFC 6749 4.4 client credentials grant, with client_secret_post or private_key_jwt."""
-    request = form.parse(body, content_type or "", authorization)
+    facts = unit.facts
+    request, verified = unit.prepared or (
+        form.parse(facts.body, facts.content_type, facts.authorization),
+        None,
+    )
     unit.client_id = request.client_id
-    return service.issue(
-        unit.session,
+    issued = service.issue(
+        unit.connection,
         request=request,
-        address=http.client.host if http.client else "",
+        address=facts.address,
         audiences=audiences(unit.settings),
         signer=unit.server.signer,
         settings=unit.settings,
         now=unit.now,
+        verified=verified,
     )
+    if isinstance(issued, ApiError):
+        return issued
+    signer = unit.server.signer
+    return Later(lambda: issued.response(signer))  # signed after the commit, outside the turn
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -42,7 +42,7 @@ def client_named(body: bytes, content_type: str) -> str:
         return ""
 
 
-def parse(body: bytes, content_type: str, authorization: str | None) -> TokenRequest:
+def parse(body: bytes, content_type: str, authorization: str) -> TokenRequest:
     """The client credentials grant asked for, or invalid_request (unsupported_grant_type)."""
     if authorization:
         raise invalid_request(

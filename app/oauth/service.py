@@ -11,15 +11,15 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import CursorResult, Table, delete
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from ..config import Settings, tenant_of
+from ..core import driver
 from ..core.crypto import crypt_context, hash_secret, load_public_key, verify_secret
 from ..core.errors import ApiError
-from ..core.models import AdminClient, Credential, UsedNonce
+from ..core.models import UsedNonce
 from . import clients, guard
 from .jwts import JWTRejected, check_assertion, read_header, verified_claims
 from .signer import Signer
@@ -50,7 +50,7 @@ def _dummy(scheme: str, rounds: int | None) -> _Dummy:
 
 
 def issue(
-    session: Session,
+    db: driver.On,
     *,
     request: TokenRequest,
     address: str,
@@ -58,22 +58,40 @@ def issue(
     signer: Signer,
     settings: Settings,
     now: datetime,
-) -> dict[str, Any] | ApiError:
-    """Authenticate the client and answer an access token. A failed authentication is returned
+    verified: Verified | None = None,
+) -> Issued | ApiError:
+    """Authenticate the client, to be answered an access token. A failed authentication is returned
     as invalid_client (or 429, see guard.refuse) with the failure counted for the brute-force
     guard in the same transaction, which the caller commits; a client id under lockout from this
-    address raises 429 before any check."""
+    address raises 429 before any check. `verified`: its assertion, checked early."""
+    connection = driver.on(db)
     limits = {"limit": settings.max_failed_auths, "window": settings.failed_auth_window}
     key = signer.keyed_digest("guard", request.client_id, address)
-    guard.check(session, key=key, now=now, **limits)
+    guard.check(connection, key=key, now=now, **limits)
     wrong_tenant = _other_tenant(request.client_id, settings.tenant_domain)
-    record = None if wrong_tenant else clients.find(session, client_id=request.client_id)
-    if wrong_tenant or not _authenticated(session, record, request, audiences, settings, now):
+    record = None if wrong_tenant else clients.find(connection, client_id=request.client_id)
+    proven = not wrong_tenant and _authenticated(
+        connection, record, request, audiences, settings, now, verified
+    )
+    if not proven:
         description = wrong_tenant or "client authentication failed"
-        return guard.refuse(session, key=key, now=now, description=description, **limits)
+        return guard.refuse(connection, key=key, now=now, description=description, **limits)
     assert record is not None
-    token = signer.issue(record.client_id, binding=record.binding, now=now)
-    return {"access_token": token, "token_type": "Bearer", "expires_in": signer.lifetime}
+    return Issued(record.client_id, record.binding, now)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """An authenticated client, to be answered an access token bound to its record."""
+
+    client_id: str
+    binding: str
+    now: datetime
+
+    def response(self, signer: Signer) -> dict[str, Any]:
+        """The token response: signing needs no database, so it may wait for the commit."""
+        token = signer.issue(self.client_id, binding=self.binding, now=self.now)
+        return {"access_token": token, "token_type": "Bearer", "expires_in": signer.lifetime}
 
 
 # A tenant domain as it may be named back to the client: a host name or address, with a port.
@@ -94,36 +112,85 @@ def _other_tenant(client_id: str, tenant_domain: str) -> str:
 
 
 def _authenticated(
-    session: Session,
-    record: AdminClient | Credential | None,
+    connection: driver.Connection,
+    record: clients.Client | None,
     request: TokenRequest,
     audiences: frozenset[str],
     settings: Settings,
     now: datetime,
+    verified: Verified | None,
 ) -> bool:
     """Whether the request proves it holds the client's secret, while the client is usable."""
     target = record or _dummy(settings.secret_hash_scheme, settings.secret_hash_rounds)
     if request.client_assertion is not None:
-        ok = _assertion_ok(session, target, request, audiences)
+        ok = _assertion_ok(connection, target, request, audiences, verified)
     else:
         context = crypt_context(settings.secret_hash_scheme, settings.secret_hash_rounds)
         ok = verify_secret(context, request.client_secret or "", target.secret_hash)
-    if record is None or not ok or not clients.is_usable(record, now):
+    if record is None or not ok or not record.is_usable(now):
         return False
-    return clients.mark_used(session, record=record, now=now)
+    return clients.mark_used(connection, client=record, now=now)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A client assertion whose signature was checked before its unit ran, with the public key
+    this process last found stored for its client."""
+
+    assertion: str
+    public_key: str
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+
+# Client id -> the public key (as stored, and loaded) that this process last verified one of its
+# assertions with. A hint, not state: it lets `verify_early` check a signature before the write
+# turn, and the unit uses that check only when the key is still the one the database holds.
+_KEYS_SEEN: dict[str, tuple[str, Ed25519PublicKey]] = {}
+_KEYS_SEEN_MAX = 4096
+
+
+def verify_early(request: TokenRequest) -> Verified | None:
+    """The request's assertion checked against the key its client last had here, or None (no
+    assertion, a client not seen yet, or a signature that does not verify with that key)."""
+    seen = _KEYS_SEEN.get(request.client_id)
+    if request.client_assertion is None or seen is None:
+        return None
+    try:
+        header = read_header(request.client_assertion)
+        claims = verified_claims(request.client_assertion, seen[1])
+    except JWTRejected:
+        return None
+    return Verified(request.client_assertion, seen[0], header, claims)
+
+
+def _seen(client_id: str, public_key: str, key: Ed25519PublicKey) -> None:
+    if len(_KEYS_SEEN) >= _KEYS_SEEN_MAX and client_id not in _KEYS_SEEN:
+        _KEYS_SEEN.clear()
+    _KEYS_SEEN[client_id] = (public_key, key)
 
 
 def _assertion_ok(
-    session: Session,
-    target: AdminClient | Credential | _Dummy,
+    connection: driver.Connection,
+    target: clients.Client | _Dummy,
     request: TokenRequest,
     audiences: frozenset[str],
+    verified: Verified | None,
 ) -> bool:
     assertion = request.client_assertion or ""
     try:
-        header = read_header(assertion)
-        key = load_public_key(target.public_key) if target.public_key else _DUMMY_KEY
-        claims = verified_claims(assertion, key)
+        if (
+            verified
+            and verified.assertion == assertion
+            and verified.public_key == target.public_key
+        ):
+            header, claims = verified.header, verified.claims
+        else:
+            header = read_header(assertion)
+            key = load_public_key(target.public_key) if target.public_key else _DUMMY_KEY
+            claims = verified_claims(assertion, key)
+            if isinstance(target, clients.Client) and target.public_key:
+                _seen(target.client_id, target.public_key, key)
         checked = check_assertion(
             header, claims, client_id=request.client_id, audiences=audiences, now=time.time()
         )
@@ -132,31 +199,37 @@ def _assertion_ok(
     if isinstance(target, _Dummy) or not target.public_key:
         return False
     return _use_once(
-        session, client_id=request.client_id, keys=checked.replay_keys, expires=checked.expires
+        connection, client_id=request.client_id, keys=checked.replay_keys, expires=checked.expires
     )
 
 
-# INSERT ... ON CONFLICT DO NOTHING, built once per dialect: a replay inserts no row, which the
-# row count tells (kept for an INSERT only when asked). A plain INSERT needed a SAVEPOINT
-# around it to survive the IntegrityError: two statements more.
+# INSERT ... ON CONFLICT DO NOTHING, built once per dialect and run on the driver: a replay
+# inserts no row, which the row count tells.
 _NONCES = cast(Table, UsedNonce.__table__)
 _RECORD_NONCE = {
-    name: dialect.insert(_NONCES).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    name: driver.Statement(
+        dialect.insert(_NONCES)
+        .values(driver.binds(_NONCES, "client_id", "value", "expires_at"))
+        .on_conflict_do_nothing()
+    )
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
+_PURGE = driver.Statement(delete(_NONCES).where(_NONCES.c.expires_at < bindparam("now")))
 
 
-def _use_once(session: Session, *, client_id: str, keys: list[str], expires: float) -> bool:
+def _use_once(
+    connection: driver.Connection, *, client_id: str, keys: list[str], expires: float
+) -> bool:
     """Record the assertion's nonce/jti; False when one was seen before (a replay). The primary
     key makes this atomic across workers and replicas: of two transactions that insert the same
     key, the second waits for the first and inserts nothing."""
     real_now = datetime.now(UTC)
     if secrets.randbelow(_PURGE_EVERY) == 0:  # now and then, so concurrent purges rarely meet
-        session.execute(delete(UsedNonce).where(UsedNonce.expires_at < real_now))
+        _PURGE.count(connection, {"now": real_now})
     until = datetime.fromtimestamp(expires, UTC) + timedelta(seconds=60)
-    record = _RECORD_NONCE[session.get_bind().dialect.name]
+    record = _RECORD_NONCE[connection.name]
     for key in keys:
         values = {"client_id": client_id, "value": key, "expires_at": until}
-        if cast(CursorResult[Any], session.execute(record, values)).rowcount != 1:
+        if record.count(connection, values) != 1:
             return False
     return True

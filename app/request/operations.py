@@ -15,22 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Depends, Request, params
+from fastapi import params
 
 from ..core.errors import Dialect
 
 Function = TypeVar("Function", bound=Callable[..., Any])
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-async def _raw_body(request: Request) -> bytes:
-    return await request.body()
-
-
-# The body as bytes, for operations that parse their own (the token form, seed documents).
-RawBody = Annotated[bytes, Depends(_raw_body)]
 
 
 class Caller(Enum):
@@ -61,6 +53,12 @@ class Operation:
     dependencies: tuple[params.Depends, ...] = ()
     # What Introspect calls the right to call it; derived from the operationId when not given.
     permission: str = ""
+    # Its unit runs on the event loop on SQLite (request/unit.py): only for a unit that uses
+    # `unit.connection` alone (no session) and never waits.
+    inline: bool = False
+    # Work that needs no database, done before the unit takes the write turn: called with the
+    # app's Server and the request's Facts; what it returns is the unit's `prepared`.
+    prepare: Callable[[Any, Any], Any] | None = None
 
     @property
     def writes(self) -> bool:
@@ -97,7 +95,8 @@ class Operations:
         self, method: str, path: str, operation_id: str, **policy: Any
     ) -> Callable[[Function], Function]:
         """Register the decorated function as `method path`. `policy` overrides the shared
-        fields of Operation (caller, c1, dialect, status_code, no_store, permission)."""
+        fields of Operation (caller, c1, dialect, status_code, no_store, permission, inline,
+        prepare)."""
 
         def register(function: Function) -> Function:
             operation = Operation(

@@ -2,8 +2,8 @@
 
 For each request it reads the body (413 over the limit), checks the control token of a CONTROL
 operation (and refuses a change to the control plane sent by another origin's page), lets
-FastAPI parse and validate the arguments, runs the operation's unit of work (request/unit.py) in
-the thread pool, and renders the answer, or the error in the operation's dialect. A request
+FastAPI parse and validate the arguments, runs the operation's unit of work (request/unit.py), and
+renders the answer, or the error in the operation's dialect. A request
 refused before its unit ran (its body or arguments) is journaled here. Requests no operation
 serves get one too: 405 naming the methods of a path that exists, 404 otherwise, so that every
 request to C1's namespaces reaches the journal.
@@ -50,7 +50,7 @@ from ..core.errors import (
 from ..oauth import form
 from . import log as requests_log
 from .operations import Caller, Operation, Registry
-from .unit import Facts, Outcome, Server, Unit, entry, execute, journal_alone
+from .unit import Facts, Outcome, Server, Unit, entry, journal_alone, run
 
 log = logging.getLogger("c1mock")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT")
@@ -120,7 +120,7 @@ def _endpoint(operation: Operation) -> Callable[..., Coroutine[Any, Any, Respons
         server: Server = request.app.state.server
         call = functools.partial(function, **arguments)
         facts = _facts(request, await request.body())  # read before: FastAPI keeps it
-        outcome = await run_in_threadpool(execute, server, operation, facts, call)
+        outcome = await run(server, operation, facts, call)
         if outcome.delay_ms:  # an injected fault's delay, which does not hold a thread
             await asyncio.sleep(outcome.delay_ms / 1000)
         answer = Dropped() if outcome.dropped else _answer(operation, outcome)
@@ -149,7 +149,10 @@ def _facts(request: Request, body: bytes) -> Facts:
         started=started,
         arrived=arrived,
         bridge_id=next((v for v in request.path_params.values() if ids.is_ksuid(v)), ""),
-        client_id=_named_client(request, authorization, body),
+        name_client=lambda: _named_client(request, authorization, body),
+        body=body,
+        content_type=request.headers.get("content-type", ""),
+        address=request.client.host if request.client else "",
     )
 
 
@@ -168,11 +171,11 @@ def _named_client(request: Request, authorization: str, body: bytes) -> str:
 
 
 class Dropped(Response):
-    """No answer: the connection is closed (an injected fault's). What closes it is the app's
-    outermost layer (main.py), which this message reaches through every middleware."""
+    """No answer: the connection is closed (an injected fault's). It sends nothing and marks the
+    request's scope, which the app's outermost layer (main.py's DropConnections) reads."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": DROP})
+        scope[DROP] = True
 
 
 DROP = "c1mock.drop"
@@ -188,17 +191,8 @@ class DropConnections:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> str | None:
-        dropped = False
-
-        async def dropping_send(message: Message) -> None:
-            nonlocal dropped
-            if message["type"] == DROP:
-                dropped = True
-            elif not dropped:
-                await send(message)
-
-        await self.app(scope, receive, dropping_send)
-        return requests_log.DROPPED_BY_FAULT if dropped else None
+        await self.app(scope, receive, send)
+        return requests_log.DROPPED_BY_FAULT if scope.get(DROP) else None
 
 
 def _answer(operation: Operation, outcome: Outcome) -> Response:
@@ -214,10 +208,13 @@ def _answer(operation: Operation, outcome: Outcome) -> Response:
 
 async def _with_body(request: Request, limit: int) -> tuple[Request, bytes]:
     """The request with its whole body read: 413 over `limit` bytes, announced by Content-Length
-    or not. FastAPI reads it again from memory."""
+    or not (chunked: counted as it comes). FastAPI reads it again from memory."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        raise PayloadTooLarge("request body too large")
+    if length is not None:
+        if not length.isdigit() or int(length) > limit:
+            raise PayloadTooLarge("request body too large")
+        # The server reads no more than Content-Length; the request keeps what it read.
+        return request, await request.body()
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -291,9 +288,10 @@ def _refusal(exc: Exception) -> ApiError:
 
 def mount(app: FastAPI, registry: Registry) -> None:
     """Every registered operation; for each path, one answering 405 for the methods it does not
-    serve; then 404 for whatever else comes to C1's namespaces."""
+    serve; then 404 for whatever else comes to C1's namespaces. The inline operations (the hot
+    ones) come first: a request is matched against the routes in order."""
     paths: dict[str, list[Operation]] = {}
-    for operation in registry:
+    for operation in sorted(registry, key=lambda operation: not operation.inline):
         app.router.routes.append(OperationRoute(operation))
         paths.setdefault(operation.path, []).append(operation)
     for path, served in paths.items():

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from ..core import ids, pagination
+from ..core import driver, ids, pagination
 from ..core.errors import InvalidArgument, NotFound
 from ..core.ids import Random
 from ..core.models import NEVER_CONNECTED, Bridge
@@ -25,16 +25,17 @@ _BY_ID = select(Bridge).where(Bridge.id == bindparam("bridge_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
 
 
-_LOCK = (
+# Every mint runs it: run on the driver (core/driver.py).
+_LOCK = driver.Statement(
     select(Bridge.__table__.c.id)
     .where(Bridge.__table__.c.id == bindparam("bridge_id"))
     .with_for_update()
 )
 
 
-def lock(session: Session, *, bridge_id: str) -> None:
+def lock(db: driver.On, *, bridge_id: str) -> None:
     """Take the bridge's row lock (PostgreSQL FOR UPDATE), or NotFound, without loading it."""
-    if session.scalar(_LOCK, {"bridge_id": bridge_id}) is None:
+    if _LOCK.first(driver.on(db), {"bridge_id": bridge_id}) is None:
         raise NotFound("bridge not found")
 
 

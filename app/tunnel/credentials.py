@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import CursorResult, Table, bindparam, case, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, case, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..control import clock
-from ..core import ids, pagination
+from ..core import driver, ids, pagination
 from ..core.crypto import (
     b64url,
     crypt_context,
@@ -27,8 +28,30 @@ from ..core.models import ACTIVE, EXPIRED, REVOKED, Credential, UTCDateTime
 from . import bridges
 
 
+@dataclass(frozen=True)
+class NewKey:
+    """A new credential's key: its secret, public key and the secret's digest. Made before the
+    mint takes the write turn (request/operations.py's `prepare`), since it needs no database."""
+
+    secret: str
+    public_key: str
+    secret_hash: str
+
+    @classmethod
+    def make(cls, settings: Settings, random: Random) -> NewKey:
+        secret, public_key = new_secret(random)
+        context = crypt_context(settings.secret_hash_scheme, settings.secret_hash_rounds)
+        return cls(secret, public_key, hash_secret(context, secret))
+
+
 def mint(
-    session: Session, *, bridge_id: str, settings: Settings, random: Random, now: datetime
+    db: driver.On,
+    *,
+    bridge_id: str,
+    settings: Settings,
+    random: Random,
+    now: datetime,
+    key: NewKey | None = None,
 ) -> tuple[Credential, str]:
     """Rotate the bridge's credential and return the new one with its plaintext secret.
 
@@ -37,20 +60,20 @@ def mint(
     read under that lock, so they follow the order the rotations commit in; the partial unique
     index on ACTIVE credentials is the backstop. The caller commits before answering.
     """
-    bridges.lock(session, bridge_id=bridge_id)
-    now = clock.under_lock(session, now)
-    _retire_active(session, bridge_id=bridge_id, now=now)
-    secret, public_key = new_secret(random)
-    insert_new = _INSERT_NEW[session.get_bind().dialect.name]
+    connection = driver.on(db)
+    bridges.lock(connection, bridge_id=bridge_id)
+    now = clock.under_lock(connection, now)
+    _retire_active(connection, bridge_id=bridge_id, now=now)
+    key = key or NewKey.make(settings, random)
+    insert_new = _INSERT_NEW[connection.name]
     for _ in range(_ATTEMPTS):  # a name another credential holds: draw another
         credential = Credential(id=ids.cutename(random))
-        _fill(credential, bridge_id=bridge_id, secret=secret, public_key=public_key,
-              status=ACTIVE, settings=settings, random=random, now=now)  # fmt: skip
-        # A Core INSERT: the ORM's flush of the one new row cost as much as the rest of the
-        # mint's statements together (measured for `make bench`).
+        _fill(credential, bridge_id=bridge_id, secret_hash=key.secret_hash,
+              public_key=key.public_key, status=ACTIVE, settings=settings, random=random,
+              now=now)  # fmt: skip
         values = {column.key: getattr(credential, column.key) for column in _COLUMNS}
-        if cast(CursorResult[Any], session.execute(insert_new, values)).rowcount == 1:
-            return credential, secret
+        if insert_new.count(connection, values) == 1:
+            return credential, key.secret
     raise Aborted("no free credential name was found; retry")
 
 
@@ -87,8 +110,10 @@ def store(
         if existing is not None:
             session.refresh(existing)  # the Core UPDATE may have changed its row
     credential = existing or Credential(id=credential_id or ids.cutename(random))
-    _fill(credential, bridge_id=bridge_id, secret=secret, public_key=public_key,
-          status=status, settings=settings, random=random, now=now)  # fmt: skip
+    context = crypt_context(settings.secret_hash_scheme, settings.secret_hash_rounds)
+    _fill(credential, bridge_id=bridge_id, secret_hash=hash_secret(context, secret),
+          public_key=public_key, status=status, settings=settings, random=random,
+          now=now)  # fmt: skip
     session.add(credential)
     session.flush()
     return credential
@@ -98,7 +123,7 @@ def _fill(
     credential: Credential,
     *,
     bridge_id: str,
-    secret: str,
+    secret_hash: str,
     public_key: str,
     status: str,
     settings: Settings,
@@ -107,11 +132,10 @@ def _fill(
 ) -> None:
     """Every column of a fresh credential: only a digest of the secret and its public key, and a
     new binding (the tokens of a credential it replaces stop working)."""
-    context = crypt_context(settings.secret_hash_scheme, settings.secret_hash_rounds)
     credential.bridge_id = bridge_id
     credential.client_id = ids.client_id(credential.id, settings.tenant_domain, "tcc")
     credential.status = status
-    credential.secret_hash = hash_secret(context, secret)
+    credential.secret_hash = secret_hash
     credential.public_key = public_key
     credential.binding = b64url(random.bytes(12))
     credential.created_at = credential.updated_at = now
@@ -122,23 +146,28 @@ def _fill(
         credential.expires_at = now
 
 
-# Every mint runs this: built once, on Core (ORM bulk UPDATEs built per call cost five times as
-# much, measured for `make bench`). One statement: a credential past its lifetime is EXPIRED
-# (not revoked), any other REVOKED.
+# Every mint runs these: built once, on Core, run on the driver (core/driver.py).
 _TABLE = cast(Table, Credential.__table__)
 _COLUMNS = list(_TABLE.columns)
 # INSERT ... ON CONFLICT DO NOTHING per dialect: a cutename already taken inserts no row, which the
 # row count tells, and the mint draws another (at most _ATTEMPTS times).
 _INSERT_NEW = {
-    name: dialect.insert(_TABLE).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    name: driver.Statement(
+        dialect.insert(_TABLE)
+        .values(driver.binds(_TABLE, *(column.key for column in _COLUMNS)))
+        .on_conflict_do_nothing()
+    )
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 _ATTEMPTS = 5
 _NOW = bindparam("now", type_=UTCDateTime)
 _PAST_LIFETIME = _TABLE.c.expires_at <= _NOW
-_RETIRE = (
+# One statement: a credential past its lifetime is EXPIRED (not revoked), any other REVOKED. Its
+# status is a literal, so that SQLite plans it on the partial index of ACTIVE credentials.
+_ACTIVE: ColumnElement[str] = literal_column(f"'{ACTIVE}'")
+_RETIRE = driver.Statement(
     update(_TABLE)
-    .where(_TABLE.c.bridge_id == bindparam("bridge"), _TABLE.c.status == ACTIVE)
+    .where(_TABLE.c.bridge_id == bindparam("bridge"), _TABLE.c.status == _ACTIVE)
     .values(
         status=case((_PAST_LIFETIME, EXPIRED), else_=REVOKED),
         revoked_at=case((_PAST_LIFETIME, _TABLE.c.revoked_at), else_=_NOW),
@@ -147,9 +176,9 @@ _RETIRE = (
 )
 
 
-def _retire_active(session: Session, *, bridge_id: str, now: datetime) -> None:
+def _retire_active(db: driver.On, *, bridge_id: str, now: datetime) -> None:
     """The bridge's ACTIVE credential becomes REVOKED (EXPIRED if its lifetime had run out)."""
-    session.execute(_RETIRE, {"bridge": bridge_id, "now": now})
+    _RETIRE.count(driver.on(db), {"bridge": bridge_id, "now": now})
 
 
 def list_page(

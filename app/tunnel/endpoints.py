@@ -11,7 +11,7 @@ from pydantic import AliasChoices
 from ..core import pagination
 from ..core.errors import InvalidArgument
 from ..request.operations import Caller, Operations
-from ..request.unit import Unit
+from ..request.unit import Facts, Server, Unit
 from . import bridges, credentials
 from .schemas import CreateBridgeRequest, EmptyRequest, UpdateBridgeRequest
 from .views import bridge_view, credential_view, service_view
@@ -90,11 +90,27 @@ def delete_bridge(unit: Unit, id: str, body: Empty = None) -> Json:
     return {}
 
 
-@operations.post("/bridges/{bridge_id}/credentials", OP + "CreateBridgeCredential", no_store=True)
+def new_key(server: Server, facts: Facts) -> credentials.NewKey:
+    """Before the write turn: the new credential's key and digest."""
+    return credentials.NewKey.make(server.settings, server.random)
+
+
+@operations.post(
+    "/bridges/{bridge_id}/credentials",
+    OP + "CreateBridgeCredential",
+    no_store=True,
+    inline=True,
+    prepare=new_key,
+)
 def create_bridge_credential(unit: Unit, bridge_id: str, body: Empty = None) -> Json:
     """Rotate: the unit commits before the secret's only copy goes out."""
     credential, secret = credentials.mint(
-        unit.session, bridge_id=bridge_id, settings=unit.settings, random=unit.random, now=unit.now
+        unit.connection,
+        bridge_id=bridge_id,
+        settings=unit.settings,
+        random=unit.random,
+        now=unit.now,
+        key=unit.prepared,
     )
     return {"credential": credential_view(credential, unit.now, secret)}
 
