@@ -7,9 +7,16 @@ The baselines: the floor (benchmarks/floor_app.py), a hand-written token endpoin
 CreateBridgeCredential that do only the work every implementation must do (parse, one SELECT,
 check the secret or bearer token, one SQLite write transaction with its journal row, sign or make
 a secret), which shows how close to the bare endpoint any implementation could come; and a bare
-FastAPI endpoint (benchmarks/bare_app.py). "vs bare" is each row's throughput over the bare one's.
+FastAPI endpoint (benchmarks/bare_app.py). "vs bare" is each row's throughput over the bare one's,
+"vs floor" each c1-mock row's over its floor row's (the token rows over the floor's token, the
+mint over the floor's mint), beside the target for it.
 
-Options: --workers (2), --connections (16), --seconds (5), --startup-runs (5), --log-level.
+With C1MOCK_BENCH_DATABASE_URL (or --database-url) naming a PostgreSQL server, c1-mock's rows are
+measured again on a database created there for the run (and dropped after it), and reported
+beside the others.
+
+Options: --workers (2), --connections (16), --seconds (5), --startup-runs (5), --log-level,
+--database-url.
 """
 
 from __future__ import annotations
@@ -33,6 +40,15 @@ from benchmarks.load import Result
 from c1_mock.oauth.jwts import ASSERTION_TYPE
 
 RESULTS = Path(__file__).parent / "results"
+DATABASE_ENV = "C1MOCK_BENCH_DATABASE_URL"
+FLOOR_TOKEN, FLOOR_MINT = "floor: token, client_secret_post", "floor: CreateBridgeCredential"
+# Each c1-mock row: its floor row, and the least share of that floor's throughput it should reach.
+TARGETS = {
+    "token, client_secret_post": (FLOOR_TOKEN, 0.5),
+    "token, private_key_jwt": (FLOOR_TOKEN, 0.4),
+    "CreateBridgeCredential": (FLOOR_MINT, 0.5),
+}
+POSTGRESQL = " (PostgreSQL)"
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -75,10 +91,11 @@ class Bench:
         assert result is not None
         return replace(result, cpu_ms=cpu * 1000 / max(1, result.requests))
 
-    def c1_mock(self) -> dict[str, Result]:
+    def c1_mock(self, database_url: str | None = None) -> dict[str, Result]:
+        """c1-mock's rows, on a fresh SQLite file or on `database_url`."""
         options = self.options
         server = servers.c1_mock(
-            self.tmp / "bench.db",
+            database_url or f"sqlite:///{self.tmp / 'bench.db'}",
             workers=options.workers,
             log_level=options.log_level,
             log_path=self.tmp / "c1-mock.log",
@@ -155,7 +172,7 @@ class Bench:
 
     def _start_once(self, database: Path, workers: int) -> float:
         server = servers.c1_mock(
-            database,
+            f"sqlite:///{database}",
             workers=workers,
             log_level=self.options.log_level,
             log_path=self.tmp / "startup.log",
@@ -177,9 +194,11 @@ def report(results: dict[str, Result], startup: dict[str, list[float]]) -> dict[
     bare = results["bare FastAPI endpoint"].rps
     rows = []
     for name, result in results.items():
-        rows.append(
-            {"endpoint": name, **asdict(result), "rps": result.rps, "vs_bare": result.rps / bare}
-        )
+        row = {"endpoint": name, **asdict(result), "rps": result.rps, "vs_bare": result.rps / bare}
+        if name in TARGETS and TARGETS[name][0] in results:
+            floor, target = TARGETS[name]
+            row |= {"vs_floor": result.rps / results[floor].rps, "target": target}
+        rows.append(row)
     return {
         "endpoints": rows,
         "startup_seconds": {
@@ -196,14 +215,19 @@ def table(data: dict[str, Any], options: argparse.Namespace) -> Iterable[str]:
     )
     width = max(len(row["endpoint"]) for row in data["endpoints"])
     yield (
-        f"{'endpoint':<{width}} {'req/s':>8} {'vs bare':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'CPU ms/req':>10} {'errors':>7}"
+        f"{'endpoint':<{width}} {'req/s':>8} {'vs bare':>8} {'vs floor':>8} {'target':>8} "
+        f"{'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10} {'errors':>7}"
     )
     for row in data["endpoints"]:
         errors = row["non_2xx"] + row["socket_errors"]
+        vs_floor, target = "", ""
+        if "vs_floor" in row:
+            met = "met" if row["vs_floor"] >= row["target"] else "not"
+            vs_floor, target = f"{row['vs_floor']:.0%}", f"{row['target']:.0%} {met}"
         yield (
             f"{row['endpoint']:<{width}} {row['rps']:>8.0f} {row['vs_bare']:>8.0%} "
-            f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['cpu_ms']:>10.2f} {errors:>7}"
+            f"{vs_floor:>8} {target:>8} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
+            f"{row['cpu_ms']:>10.2f} {errors:>7}"
         )
     for kind, figures in data["startup_seconds"].items():
         yield (
@@ -219,6 +243,11 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(DATABASE_ENV),
+        help=f"a PostgreSQL server for c1-mock's rows again (default: ${DATABASE_ENV})",
+    )
     return parser.parse_args()
 
 
@@ -229,6 +258,10 @@ def main() -> None:
         bench = Bench(Path(tmp), options)
         results = bench.c1_mock() | bench.floor()
         results["bare FastAPI endpoint"] = bench.bare()
+        if options.database_url:
+            with servers.postgres_database(options.database_url) as url:
+                on_postgres = bench.c1_mock(url)
+            results |= {name + POSTGRESQL: result for name, result in on_postgres.items()}
         startup = bench.startup()
     data = report(results, startup)
     data["options"] = vars(options) | {"cpus": os.cpu_count(), "python": platform.python_version()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -15,7 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
+from c1_mock.core.db import normalise_url
 from c1_mock.testing import assertions as signed
 from c1_mock.testing.client import C1Mock
 from c1_mock.testing.process import ServerProcess, free_port, wait_healthy
@@ -25,15 +29,37 @@ ADMIN_ID = "bench-admin-00001@bench.conductor.one/spc"
 ADMIN_SECRET = C1Mock.new_secret()
 
 
-def c1_mock(database: Path, *, workers: int, log_level: str, log_path: Path) -> ServerProcess:
+def c1_mock(database_url: str, *, workers: int, log_level: str, log_path: Path) -> ServerProcess:
     env = {
-        "C1MOCK_DATABASE_URL": f"sqlite:///{database}",
+        "C1MOCK_DATABASE_URL": database_url,
         "C1MOCK_TENANT_DOMAIN": TENANT,
         "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
         "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
     }
     args = ["--workers", str(workers), "--log-level", log_level]
     return ServerProcess(env, log_path=log_path, args=args)
+
+
+@contextlib.contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server `server_url` names, dropped afterwards:
+    yields its URL."""
+    name = f"c1mock_bench_{secrets.token_hex(4)}"
+    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield (
+                make_url(normalise_url(server_url))
+                .set(database=name)
+                .render_as_string(hide_password=False)
+            )
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
 
 
 @contextlib.contextmanager

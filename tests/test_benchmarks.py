@@ -4,6 +4,7 @@ the work they stand for (check the secret or bearer token, write, journal, sign,
 from __future__ import annotations
 
 import argparse
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -170,13 +171,33 @@ def test_mint_for_an_unknown_bridge_gets_404(client: TestClient, seeded: dict[st
     assert mint(client, "no-such-bridge", seeded["adminToken"]).status_code == 404
 
 
-def test_table_has_a_row_and_vs_bare_for_every_endpoint() -> None:
+def test_table_has_a_row_and_vs_bare_for_every_endpoint_and_vs_floor_for_c1_mocks() -> None:
     result = Result(requests=100, seconds=1.0, non_2xx=0, socket_errors=0, p50_ms=1, p99_ms=2)
-    results = {"CreateBridgeCredential": result, "floor: token, client_secret_post": result}
-    results["bare FastAPI endpoint"] = replace(result, requests=400)
+    results = {
+        "token, client_secret_post": replace(result, requests=60),
+        "token, private_key_jwt": replace(result, requests=30),
+        "CreateBridgeCredential": replace(result, requests=45),
+        run.FLOOR_TOKEN: result,
+        run.FLOOR_MINT: replace(result, requests=90),
+        "bare FastAPI endpoint": replace(result, requests=400),
+        "token, client_secret_post" + run.POSTGRESQL: replace(result, requests=20),
+    }
     data = run.report(results, {})
-    assert [row["vs_bare"] for row in data["endpoints"]] == [0.25, 0.25, 1.0]
+    rows = {row["endpoint"]: row for row in data["endpoints"]}
+    assert [row["vs_bare"] for row in rows.values()] == [0.15, 0.075, 0.1125, 0.25, 0.225, 1, 0.05]
+    assert [(rows[name]["vs_floor"], rows[name]["target"]) for name in run.TARGETS] == [
+        (0.6, 0.5),
+        (0.3, 0.4),
+        (0.5, 0.5),
+    ]
+    assert all("vs_floor" not in row for name, row in rows.items() if name not in run.TARGETS)
     options = argparse.Namespace(workers=2, connections=16, seconds=5)
     lines = list(run.table(data, options))
     assert all(line.startswith(name) for line, name in zip(lines[2:], results, strict=True))
     assert all(len(line) == len(lines[1]) for line in lines[2:])
+    shown = [re.search(r"(\d+%) +(\d+%) (met|not)", line) for line in lines[2:5]]
+    assert [found.groups() if found else None for found in shown] == [
+        ("60%", "50%", "met"),
+        ("30%", "40%", "not"),
+        ("50%", "50%", "met"),
+    ]

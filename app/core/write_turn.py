@@ -47,7 +47,7 @@ class WriteTurn:
         self.lock_path = f"{path}-lock" if path else None
         self.timeout = timeout
         self._turn = threading.Lock()
-        self._fd = -1  # the lock file's descriptor while a turn is held
+        self._fd = -1  # the lock file's descriptor, opened at the first turn
         self._queue: deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = deque()
         self._waiter: ThreadPoolExecutor | None = None
         self._waiting = False
@@ -69,22 +69,21 @@ class WriteTurn:
         assert self.lock_path is not None
         if not self._turn.acquire(blocking, self.timeout if blocking else -1):
             return False
-        # A new descriptor each turn: flock belongs to the open file, and closing it unlocks.
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # One descriptor per process: flock belongs to the open file, so the processes
+            # exclude each other, and the thread lock above the threads of this one.
+            if self._fd < 0:
+                self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BaseException:
-            os.close(fd)
             self._turn.release()
             if blocking:
                 raise
             return False
-        self._fd = fd
         return True
 
     def _give_back(self) -> None:
-        fd, self._fd = self._fd, -1
-        os.close(fd)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._turn.release()
 
     async def on_loop(self, unit: Callable[[], T]) -> T:
@@ -144,3 +143,6 @@ class WriteTurn:
     def close(self) -> None:
         if self._waiter is not None:
             self._waiter.shutdown(wait=False)
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1

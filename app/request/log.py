@@ -17,10 +17,13 @@ log = logging.getLogger("c1mock.requests")
 DROPPED_BY_FAULT = "c1-mock: connection dropped by an injected fault"
 
 
+def enabled() -> bool:
+    """Whether answered requests are logged (at --log-level info or debug)."""
+    return log.isEnabledFor(logging.INFO)
+
+
 def request(entry: Entry) -> None:
-    """Log one answered request."""
-    if not log.isEnabledFor(logging.INFO):
-        return
+    """Log one answered request (see `enabled`)."""
     text = (
         f"{entry.method} {entry.path} {entry.operation_id or '-'} {entry.status} "
         f"client={entry.client_id or '-'} {entry.latency_ms:.1f}ms"

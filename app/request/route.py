@@ -50,7 +50,7 @@ from ..core.errors import (
 from ..oauth import form
 from . import log as requests_log
 from .operations import Caller, Operation, Registry
-from .unit import Facts, Outcome, Server, Unit, entry, journal_alone, run
+from .unit import Facts, Later, Outcome, Server, Unit, entry, journal_alone, run
 
 log = logging.getLogger("c1mock")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT")
@@ -98,7 +98,8 @@ class OperationRoute(APIRoute):
                 error = _refusal(exc)
             outcome, facts = Outcome(error=error), _facts(request, body)
             await run_in_threadpool(journal_alone, server, operation, facts, outcome)
-            requests_log.request(entry(server, operation, facts, outcome))
+            if requests_log.enabled():
+                requests_log.request(entry(server, operation, facts, outcome))
             return render(error, operation.dialect)
 
         return handle
@@ -124,7 +125,8 @@ def _endpoint(operation: Operation) -> Callable[..., Coroutine[Any, Any, Respons
         if outcome.delay_ms:  # an injected fault's delay, which does not hold a thread
             await asyncio.sleep(outcome.delay_ms / 1000)
         answer = Dropped() if outcome.dropped else _answer(operation, outcome)
-        requests_log.request(entry(server, operation, facts, outcome))
+        if requests_log.enabled():
+            requests_log.request(entry(server, operation, facts, outcome))
         return answer
 
     if own is None:
@@ -144,7 +146,7 @@ def _facts(request: Request, body: bytes) -> Facts:
     started, arrived = _started.get((time.perf_counter(), time.time()))
     return Facts(
         method=request.method,
-        path=request.url.path,
+        path=_path(request.scope),
         authorization=authorization,
         started=started,
         arrived=arrived,
@@ -154,6 +156,13 @@ def _facts(request: Request, body: bytes) -> Facts:
         content_type=request.headers.get("content-type", ""),
         address=request.client.host if request.client else "",
     )
+
+
+def _path(scope: Scope) -> str:
+    """The path as sent, as `request.url.path` reads it, without building the whole URL (its host
+    header parsed) for every request."""
+    path: str = scope["path"]
+    return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
 def _named_client(request: Request, authorization: str, body: bytes) -> str:
@@ -198,12 +207,13 @@ class DropConnections:
 def _answer(operation: Operation, outcome: Outcome) -> Response:
     if outcome.error is not None:
         return render(outcome.error, operation.dialect)
-    if isinstance(outcome.value, Response):
-        return outcome.value
+    value = outcome.value.finish() if isinstance(outcome.value, Later) else outcome.value
+    if isinstance(value, Response):
+        return value
     headers = NO_STORE if operation.no_store else None
     if operation.status_code == 204:
         return Response(status_code=204, headers=headers)
-    return JSONResponse(outcome.value, operation.status_code, headers)
+    return JSONResponse(value, operation.status_code, headers)
 
 
 async def _with_body(request: Request, limit: int) -> tuple[Request, bytes]:

@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -147,7 +147,7 @@ class Unit:
 @dataclass(frozen=True)
 class Later:
     """An operation's value that is finished after its transaction commits, outside the write
-    turn (an access token, signed): `finish()` makes it."""
+    turn (an access token, signed): `finish()` makes it, when the answer is rendered."""
 
     finish: Callable[[], Any]
 
@@ -175,17 +175,13 @@ async def run(
     the thread pool; the operation's `prepare` first, outside the write turn."""
     prepared = operation.prepare(server, facts) if operation.prepare else None
     if not (operation.inline and server.db.on_loop):
-        outcome = await run_in_threadpool(execute, server, operation, facts, call, prepared)
-    else:
-        try:
-            outcome = await server.db.write_turn.on_loop(
-                lambda: execute(server, operation, facts, call, prepared, inline=True)
-            )
-        except SQLAlchemyError as exc:  # the turn did not come within the busy timeout
-            return Outcome(error=_error(exc))
-    if isinstance(outcome.value, Later):
-        return replace(outcome, value=outcome.value.finish())
-    return outcome
+        return await run_in_threadpool(execute, server, operation, facts, call, prepared)
+    try:
+        return await server.db.write_turn.on_loop(
+            lambda: execute(server, operation, facts, call, prepared, inline=True)
+        )
+    except SQLAlchemyError as exc:  # the turn did not come within the busy timeout
+        return Outcome(error=_error(exc))
 
 
 def execute(
