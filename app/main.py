@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -78,7 +79,15 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
     return app
 
 
+# A served process's GIL switch interval. A worker's thread that waited for the SQLite write turn
+# (core/write_turn.py) holds it while it waits for the GIL, which the event loop, busy with other
+# requests, gives up only after the switch interval: Python's 5 ms kept every worker waiting.
+SWITCH_INTERVAL = 0.0005
+
+
 def create_app_from_env() -> DropConnections:
     """Factory for uvicorn worker processes: settings from C1MOCK_ variables, already prepared;
-    a connection an injected fault drops gets no answer."""
+    a connection an injected fault drops gets no answer. The process is a server's own, so its
+    GIL switch interval is set here (never in an app made in a test's process)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
     return DropConnections(create_app(Settings(), prepare=False))

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -33,6 +34,8 @@ log = logging.getLogger("c1mock")
 SQLITE_THREADS = 4
 POOL_SIZE, POOL_OVERFLOW = 5, 5
 WRITE = {"c1mock_write": True}
+# Transactions on the event loop's connection between two WAL checkpoints (see loop_transaction).
+CHECKPOINT_EVERY = 100
 
 
 def normalise_url(url: str) -> str:
@@ -118,6 +121,8 @@ class Database:
         # SQLite: units run on the event loop (request/unit.py) on a connection of their own.
         self.on_loop = is_sqlite(self.engine)
         self._loop_connection: Any = None
+        self._loop_transactions = 0
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="c1mock-checkpoint")
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
@@ -136,9 +141,16 @@ class Database:
     def loop_transaction(self) -> Iterator[driver.Connection]:
         """A write transaction on the event loop's own connection (SQLite only), which the loop
         alone uses, for a caller that holds the write turn: it starts at once. Rolled back
-        unless the caller commits it."""
+        unless the caller commits it.
+
+        SQLite checkpoints its WAL into the database file in the COMMIT that finds the WAL past
+        1000 pages, writing megabytes (and syncing) there. On this connection that would be on
+        the event loop, holding the write turn; instead it commits without, and every
+        CHECKPOINT_EVERY transactions a thread of this process checkpoints (PASSIVE: beside
+        readers and writers, without waiting for them)."""
         if self._loop_connection is None:
             self._loop_connection = self.engine.raw_connection()
+            self._loop_connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
         connection = driver.Connection(self._loop_connection.driver_connection, self.engine.dialect)
         driver.BEGIN_IMMEDIATE.count(connection)
         try:
@@ -146,8 +158,19 @@ class Database:
         finally:
             if connection.dbapi.in_transaction:
                 connection.dbapi.rollback()
+            self._loop_transactions += 1
+            if self._loop_transactions % CHECKPOINT_EVERY == 0:
+                self._checkpointer.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except SQLAlchemyError as exc:  # the next one will do; SQLite's WAL stays consistent
+            log.warning("WAL checkpoint failed: %s", type(exc).__name__)
 
     def dispose(self) -> None:
+        self._checkpointer.shutdown(wait=True)
         if self._loop_connection is not None:
             self._loop_connection.close()
             self._loop_connection = None

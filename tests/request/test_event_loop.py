@@ -5,6 +5,7 @@ for the turn answer once it is free."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -88,4 +89,4 @@ def test_a_long_seed_holds_up_no_health_check_no_fault_delay_and_no_token_reques
     assert jwks.result() < seed_done
     during = [answered for answered in health if answered < seed_done]
     assert len(during) >= 5
-    assert max(b - a for a, b in zip(during, during[1:], strict=False)) < 1.0
+    assert max(b - a for a, b in itertools.pairwise(during)) < 1.0
