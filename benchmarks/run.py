@@ -29,8 +29,8 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
-from dataclasses import asdict, replace
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -49,102 +49,140 @@ TARGETS = {
     "CreateBridgeCredential": (FLOOR_MINT, 0.5),
 }
 POSTGRESQL = " (PostgreSQL)"
+# How the table lists the rows.
+ORDER = (
+    "token, client_secret_post",
+    "token, private_key_jwt",
+    "CreateBridgeCredential",
+    FLOOR_TOKEN,
+    FLOOR_MINT,
+    "bare FastAPI endpoint",
+)
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 WARMUP_SECONDS = 1
+# Single-use client assertions signed for the private_key_jwt row: more than any run here used.
+ASSERTIONS = 40_000
+
+
+@dataclass(frozen=True)
+class Row:
+    """One endpoint to load: its URL, the bodies to send in turn, and its server's process group
+    (whose CPU time is the row's)."""
+
+    name: str
+    url: str
+    bodies: list[str]
+    pgid: int
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class Bench:
-    """One temp directory, one set of options; each endpoint is warmed up, then timed."""
+    """One temp directory, one set of options. Every server is up at once, and the rows are
+    measured in turns: each warmed up, then its timed seconds one at a time, one row after
+    another, so that a machine whose speed drifts over a run (a shared one does) weighs on every
+    row alike and the ratios between rows stay fair."""
 
     def __init__(self, tmp: Path, options: argparse.Namespace) -> None:
         self.tmp = tmp
         self.options = options
 
-    def measure(
-        self,
-        url: str,
-        name: str,
-        bodies: list[str],
-        *,
-        pgid: int,
-        content_type: str,
-        **headers: str,
-    ) -> Result:
-        """Warm up, then time; bodies are split between the phases in proportion to their
-        length, so single-use ones are never sent twice."""
-        lua = load.script(self.tmp / f"{name}.lua", content_type=content_type, headers=headers)
-        split = max(1, len(bodies) * WARMUP_SECONDS // (WARMUP_SECONDS + self.options.seconds))
-        result = None
-        for phase, seconds, part in (
-            ("warmup", WARMUP_SECONDS, bodies[:split]),
-            ("timed", self.options.seconds, bodies[split:]),
-        ):
-            path = self.tmp / f"{name}.{phase}.bodies"
-            path.write_text("\n".join(part))
-            cpu = load.group_cpu_seconds(pgid)
-            result = load.run(
-                url, lua=lua, bodies=path, seconds=seconds, connections=self.options.connections
-            )
-            cpu = load.group_cpu_seconds(pgid) - cpu
-        assert result is not None
-        return replace(result, cpu_ms=cpu * 1000 / max(1, result.requests))
+    def interleaved(self, rows: list[Row]) -> dict[str, Result]:
+        slices: dict[str, list[tuple[Result, float]]] = {row.name: [] for row in rows}
+        phases = [("warmup", WARMUP_SECONDS)]
+        phases += [(f"second-{n}", 1) for n in range(self.options.seconds)]
+        total = sum(length for _, length in phases)
+        scripts = {row.name: self._script(row) for row in rows}
+        taken = {row.name: 0 for row in rows}
+        for phase, length in phases:
+            for row in rows:
+                # Bodies in proportion to the phase's length: single-use ones are never repeated.
+                count = max(1, int(len(row.bodies) * length / total))
+                part = row.bodies[taken[row.name] : taken[row.name] + count] or row.bodies[-1:]
+                taken[row.name] += count
+                path = self.tmp / f"{_file(row.name)}.{phase}.bodies"
+                path.write_text("\n".join(part))
+                cpu = load.group_cpu_seconds(row.pgid)
+                result = load.run(
+                    row.url,
+                    lua=scripts[row.name],
+                    bodies=path,
+                    seconds=length,
+                    connections=self.options.connections,
+                )
+                if phase != "warmup":
+                    slices[row.name].append((result, load.group_cpu_seconds(row.pgid) - cpu))
+        return {name: _combined(measured) for name, measured in slices.items()}
 
-    def c1_mock(self, database_url: str | None = None) -> dict[str, Result]:
-        """c1-mock's rows, on a fresh SQLite file or on `database_url`."""
-        options = self.options
-        server = servers.c1_mock(
-            database_url or f"sqlite:///{self.tmp / 'bench.db'}",
-            workers=options.workers,
-            log_level=options.log_level,
-            log_path=self.tmp / "c1-mock.log",
-        )
-        with server:
-            assert server.proc is not None
-            state = servers.prepare(server.url)
-            return self._endpoints(server.url, server.proc.pid, state)
+    def _script(self, row: Row) -> Path:
+        path = self.tmp / f"{_file(row.name)}.lua"
+        return load.script(path, content_type=row.content_type, headers=row.headers)
 
-    def _endpoints(self, url: str, pgid: int, state: servers.State) -> dict[str, Result]:
+    def c1_mock_rows(
+        self, url: str, pgid: int, state: servers.State, suffix: str = ""
+    ) -> list[Row]:
         token_url = f"{url}/auth/v1/token"
-        by_secret = self._secret_post(token_url, "secret", state, pgid)
-        # Nonces are single-use: sign more than the faster secret method managed in both phases.
-        count = int(by_secret.rps * (self.options.seconds + WARMUP_SECONDS) * 1.5) + 2000
-        signed = servers.assertions(state.client_id, state.client_secret, count)
         base = {"grant_type": "client_credentials", "client_id": state.client_id}
-        bodies = [_assertion_body(base, assertion) for assertion in signed]
-        by_jwt = self.measure(token_url, "jwt", bodies, pgid=pgid, content_type=FORM)
+        signed = servers.assertions(state.client_id, state.client_secret, ASSERTIONS)
         mint_url = f"{url}/api/v1/iam/tunnel/bridges/{state.mint_bridge_id}/credentials"
-        return {
-            "token, client_secret_post": by_secret,
-            "token, private_key_jwt": by_jwt,
-            "CreateBridgeCredential": self._mint(mint_url, "mint", state, pgid),
-        }
+        return [
+            self._secret_row("token, client_secret_post" + suffix, token_url, state, pgid),
+            Row(
+                "token, private_key_jwt" + suffix,
+                token_url,
+                [_assertion_body(base, assertion) for assertion in signed],
+                pgid,
+                FORM,
+            ),
+            self._mint_row("CreateBridgeCredential" + suffix, mint_url, state, pgid),
+        ]
 
-    def _secret_post(self, url: str, name: str, state: servers.State, pgid: int) -> Result:
+    def _secret_row(self, name: str, url: str, state: servers.State, pgid: int) -> Row:
         form = {"grant_type": "client_credentials", "client_id": state.client_id}
         body = urlencode({**form, "client_secret": state.client_secret})
-        return self.measure(url, name, [body] * 2, pgid=pgid, content_type=FORM)
+        return Row(name, url, [body] * 2, pgid, FORM)
 
-    def _mint(self, url: str, name: str, state: servers.State, pgid: int) -> Result:
-        admin = f"Bearer {state.admin_token}"
-        return self.measure(
-            url, name, ["{}"] * 2, pgid=pgid, content_type=JSON, Authorization=admin
+    def _mint_row(self, name: str, url: str, state: servers.State, pgid: int) -> Row:
+        headers = {"Authorization": f"Bearer {state.admin_token}"}
+        return Row(name, url, ["{}"] * 2, pgid, JSON, headers)
+
+    def sqlite_rows(self, stack: ExitStack) -> list[Row]:
+        """c1-mock on a fresh SQLite file, the floor and the bare endpoint, all started: the rows
+        in the order they are measured, each c1-mock row beside its floor row."""
+        server = stack.enter_context(self._c1_mock(f"sqlite:///{self.tmp / 'bench.db'}"))
+        assert server.proc is not None
+        token, jwt, mint = self.c1_mock_rows(
+            server.url, server.proc.pid, servers.prepare(server.url)
         )
-
-    def floor(self) -> dict[str, Result]:
-        """The same two endpoints, doing only what they must (benchmarks/floor_app.py)."""
         database = ("--database", str(self.tmp / "floor.db"))
-        with self._baseline("floor", extra_args=database) as (url, pgid):
-            state = servers.prepare_floor(url)
-            token = self._secret_post(f"{url}/floor/token", "floor-secret", state, pgid)
-            mint_url = f"{url}/floor/mint/{state.mint_bridge_id}"
-            mint = self._mint(mint_url, "floor-mint", state, pgid)
-        return {"floor: token, client_secret_post": token, "floor: CreateBridgeCredential": mint}
+        floor_url, floor_pgid = stack.enter_context(self._baseline("floor", database))
+        floor_state = servers.prepare_floor(floor_url)
+        floor_token = self._secret_row(
+            FLOOR_TOKEN, f"{floor_url}/floor/token", floor_state, floor_pgid
+        )
+        mint_url = f"{floor_url}/floor/mint/{floor_state.mint_bridge_id}"
+        floor_mint = self._mint_row(FLOOR_MINT, mint_url, floor_state, floor_pgid)
+        bare_url, bare_pgid = stack.enter_context(self._baseline("bare"))
+        bare = Row("bare FastAPI endpoint", f"{bare_url}/bare", ["{}"] * 2, bare_pgid, JSON)
+        return [token, floor_token, jwt, mint, floor_mint, bare]
 
-    def bare(self) -> Result:
-        with self._baseline("bare") as (url, pgid):
-            return self.measure(f"{url}/bare", "bare", ["{}"] * 2, pgid=pgid, content_type=JSON)
+    def postgres(self, server_url: str) -> dict[str, Result]:
+        """c1-mock's rows on a database made for the run on the PostgreSQL server."""
+        with servers.postgres_database(server_url) as url, self._c1_mock(url) as server:
+            assert server.proc is not None
+            state = servers.prepare(server.url)
+            rows = self.c1_mock_rows(server.url, server.proc.pid, state, POSTGRESQL)
+            return self.interleaved(rows)
+
+    def _c1_mock(self, database_url: str) -> servers.ServerProcess:
+        return servers.c1_mock(
+            database_url,
+            workers=self.options.workers,
+            log_level=self.options.log_level,
+            log_path=self.tmp / "c1-mock.log",
+        )
 
     def _baseline(
         self, name: str, extra_args: tuple[str, ...] = ()
@@ -182,6 +220,26 @@ class Bench:
         elapsed = time.monotonic() - started
         server.stop()
         return elapsed
+
+
+def _file(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name)
+
+
+def _combined(measured: list[tuple[Result, float]]) -> Result:
+    """A row's slices as one result: requests, time and errors added up, CPU per request over
+    them all, and the median of the slices' latency percentiles."""
+    results = [result for result, _ in measured]
+    requests = sum(result.requests for result in results)
+    return Result(
+        requests=requests,
+        seconds=sum(result.seconds for result in results),
+        non_2xx=sum(result.non_2xx for result in results),
+        socket_errors=sum(result.socket_errors for result in results),
+        p50_ms=statistics.median(result.p50_ms for result in results),
+        p99_ms=statistics.median(result.p99_ms for result in results),
+        cpu_ms=sum(cpu for _, cpu in measured) * 1000 / max(1, requests),
+    )
 
 
 def _assertion_body(base: dict[str, str], assertion: str) -> str:
@@ -256,12 +314,11 @@ def main() -> None:
     load.ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="c1-mock-bench-") as tmp:
         bench = Bench(Path(tmp), options)
-        results = bench.c1_mock() | bench.floor()
-        results["bare FastAPI endpoint"] = bench.bare()
+        with ExitStack() as stack:
+            measured = bench.interleaved(bench.sqlite_rows(stack))
+        results = {name: measured[name] for name in ORDER}
         if options.database_url:
-            with servers.postgres_database(options.database_url) as url:
-                on_postgres = bench.c1_mock(url)
-            results |= {name + POSTGRESQL: result for name, result in on_postgres.items()}
+            results |= bench.postgres(options.database_url)
         startup = bench.startup()
     data = report(results, startup)
     data["options"] = vars(options) | {"cpus": os.cpu_count(), "python": platform.python_version()}

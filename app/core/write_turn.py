@@ -40,6 +40,25 @@ def busy() -> OperationalError:
     return OperationalError("wait for the write turn", None, TimeoutError("write turn"))
 
 
+def _settle(done: asyncio.Future[Any], value: Any = None, error: Exception | None = None) -> None:
+    """Complete a queued unit's future, on its own loop: an app served in-process by two loops
+    at once (a test's TestClient beside its async client) queues units from both."""
+
+    def settle() -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(value)
+
+    loop = done.get_loop()
+    if loop is asyncio.get_running_loop():
+        settle()
+    else:
+        loop.call_soon_threadsafe(settle)
+
+
 class WriteTurn:
     """One per Database. `path` is the SQLite file, or None (PostgreSQL: row locks, no queue)."""
 
@@ -122,9 +141,7 @@ class WriteTurn:
         self._waiting = False
         if not taken:
             while self._queue:
-                _, done = self._queue.popleft()
-                if not done.done():
-                    done.set_exception(busy())
+                _settle(self._queue.popleft()[1], error=busy())
             return
         try:
             for _ in range(min(BATCH, len(self._queue))):
@@ -132,9 +149,9 @@ class WriteTurn:
                 if done.done():  # its request went away while it waited
                     continue
                 try:
-                    done.set_result(unit())
+                    _settle(done, unit())
                 except Exception as exc:
-                    done.set_exception(exc)
+                    _settle(done, error=exc)
         finally:
             self._give_back()
         if self._queue:

@@ -174,13 +174,13 @@ async def run(
     """Run `call` as `operation`: on the event loop for an inline operation on SQLite, else in
     the thread pool; the operation's `prepare` first, outside the write turn."""
     prepared = operation.prepare(server, facts) if operation.prepare else None
-    if not (operation.inline and server.db.on_loop):
-        return await run_in_threadpool(execute, server, operation, facts, call, prepared)
     try:
+        if not (operation.inline and server.db.on_loop):
+            return await run_in_threadpool(execute, server, operation, facts, call, prepared)
         return await server.db.write_turn.on_loop(
             lambda: execute(server, operation, facts, call, prepared, inline=True)
         )
-    except SQLAlchemyError as exc:  # the turn did not come within the busy timeout
+    except SQLAlchemyError as exc:  # busy past the timeout, before the unit began: 503
         return Outcome(error=_error(exc))
 
 
