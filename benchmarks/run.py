@@ -1,7 +1,9 @@
 """`make bench`: c1-mock's token endpoint (client_secret_post and private_key_jwt) and
 CreateBridgeCredential against two baselines, all served the same way and loaded by the same
 generator with the same connections and durations, plus the start-up time to a healthy /healthz.
-Prints a table and writes JSON under benchmarks/results/.
+All the servers run at once and the rows are measured a second at a time, in turns, so that the
+ratios between rows hold on a machine whose speed drifts. Prints a table and writes JSON under
+benchmarks/results/.
 
 The baselines: the floor (benchmarks/floor_app.py), a hand-written token endpoint and
 CreateBridgeCredential that do only the work every implementation must do (parse, one SELECT,
