@@ -34,6 +34,7 @@ from tests.helpers import (
     introspect,
     list_credentials,
     mint,
+    new_secret,
     py_assertion,
     secret_form,
     sign,
@@ -360,6 +361,29 @@ def test_assertion_signed_with_another_key_is_refused(
 ) -> None:
     cid = credential["clientId"]
     _invalid_client(token_with_assertion(client, cid, go_assertion(cid, ADMIN_SECRET)))
+
+
+def test_an_admin_replaced_with_another_key_takes_no_assertion_signed_with_the_old_one(
+    client: TestClient,
+) -> None:
+    """An assertion's signature is checked before the write turn against the key this worker
+    last saw for its client; once the stored key is another, that early check counts for
+    nothing, and the old key's assertions are refused."""
+    admin_id, old, new = f"rotated-admin-00001@{TENANT}/spc", new_secret(), new_secret()
+
+    def seed(secret: str) -> None:
+        document = {"admins": [{"clientId": admin_id, "clientSecret": secret}]}
+        assert client.post("/_mock/seed", json=document).status_code == 200
+
+    seed(old)
+    for _ in range(2):  # the second one is checked early, with the key the first one verified
+        assert (
+            token_with_assertion(client, admin_id, go_assertion(admin_id, old)).status_code == 200
+        )
+    seed(new)
+
+    _invalid_client(token_with_assertion(client, admin_id, go_assertion(admin_id, old)))
+    assert token_with_assertion(client, admin_id, go_assertion(admin_id, new)).status_code == 200
 
 
 # --- invalid_client looks the same whatever the cause ---------------------------------------
