@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         if not supported:
             given = f"{scheme}://" if scheme else "a URL without a scheme"
             raise ValueError(f"{given} is not supported; use {DATABASES}")
+        if dialect == "sqlite" and _in_memory(url.split("://", 1)[1]):
+            raise ValueError(
+                "an in-memory SQLite database is not shared by the server's connections and "
+                "workers; use a file, sqlite:///path/to/file.db"
+            )
         return url
 
     @field_validator("secret_hash_scheme")
@@ -246,10 +251,16 @@ class Settings(BaseSettings):
         return out
 
 
+def _in_memory(rest: str) -> bool:
+    """Whether `rest`, what follows sqlite://, names an in-memory database."""
+    path, _, query = rest.removeprefix("/").partition("?")
+    return not path or path == ":memory:" or "mode=memory" in query or ":memory:" in path
+
+
 def _missing_sqlite_directory(rest: str) -> Path | None:
-    """`rest` is what follows sqlite://: /path, or / alone (in memory)."""
+    """`rest` is what follows sqlite://: /path (not in memory: refused before)."""
     path = rest.removeprefix("/").split("?", 1)[0]
-    if not path or path == ":memory:" or path.startswith("file:"):
+    if path.startswith("file:"):
         return None
     directory = Path(path).parent.resolve()
     return None if directory.is_dir() else directory

@@ -67,6 +67,12 @@ def test_a_mysql_url_says_which_databases_work_and_hides_its_password(tmp_path: 
     refused(done, "C1MOCK_DATABASE_URL", "mysql:// is not supported", "sqlite:///", "postgresql://")
 
 
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_database_is_refused_for_a_file(tmp_path: Path, url: str) -> None:
+    done = serve(tmp_path, database_url=url)
+    refused(done, "C1MOCK_DATABASE_URL", "in-memory SQLite", "sqlite:///path/to/file.db")
+
+
 def test_a_sqlite_file_in_a_missing_directory_names_the_directory(tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such"
     done = serve(tmp_path, "--database-url", f"sqlite:///{missing / 'c1.db'}")
