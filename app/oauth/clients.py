@@ -185,7 +185,3 @@ def remove(session: Session, *, client_id: str) -> bool:
     """Remove an admin client (its tokens stop working at once); False when there is none."""
     removed = session.execute(delete(AdminClient).where(AdminClient.client_id == client_id))
     return cast(CursorResult[Any], removed).rowcount == 1
-
-
-def any_admin(session: Session) -> bool:
-    return session.scalar(select(AdminClient.client_id).limit(1)) is not None

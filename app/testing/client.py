@@ -11,7 +11,7 @@ once, as steps (steps.py); the two classes only run them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar, Unpack
 
@@ -33,26 +33,7 @@ class C1Mock(Helpers):
     """The helpers over `client`, an httpx.Client whose base URL is the server. A helper whose
     request fails raises C1MockError (an AssertionError) with the status and body."""
 
-    def __init__(
-        self,
-        client: httpx.Client,
-        *,
-        admin_client_id: str,
-        admin_client_secret: str,
-        control_token: str | None = None,
-        url: str = "",
-        resetter: Callable[[], None] | None = None,
-        tenant_domain: str | None = None,
-    ) -> None:
-        super().__init__(
-            url=url or str(client.base_url),
-            admin_client_id=admin_client_id,
-            admin_client_secret=admin_client_secret,
-            control_token=control_token,
-            tenant_domain=tenant_domain,
-            resetter=resetter,
-        )
-        self.client = client
+    client: httpx.Client
 
     def run(self, made_of: Steps[T]) -> T:
         """Send a helper's requests over the client, one after the other; its value."""
@@ -135,26 +116,7 @@ class AsyncC1Mock(Helpers):
     """The helpers of C1Mock, to be awaited, over `client`, an httpx.AsyncClient whose base URL
     is the server (for the in-process app: `transport=httpx.ASGITransport(app=app)`)."""
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        admin_client_id: str,
-        admin_client_secret: str,
-        control_token: str | None = None,
-        url: str = "",
-        resetter: Callable[[], None] | None = None,
-        tenant_domain: str | None = None,
-    ) -> None:
-        super().__init__(
-            url=url or str(client.base_url),
-            admin_client_id=admin_client_id,
-            admin_client_secret=admin_client_secret,
-            control_token=control_token,
-            tenant_domain=tenant_domain,
-            resetter=resetter,
-        )
-        self.client = client
+    client: httpx.AsyncClient
 
     async def run(self, made_of: Steps[T]) -> T:
         """Send a helper's requests over the client, one after the other; its value."""

@@ -50,15 +50,17 @@ class Helpers:
 
     def __init__(
         self,
+        client: httpx.Client | httpx.AsyncClient,
         *,
-        url: str,
         admin_client_id: str,
         admin_client_secret: str,
         control_token: str | None = None,
-        tenant_domain: str | None = None,
+        url: str = "",
         resetter: Callable[[], None] | None = None,
+        tenant_domain: str | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
+        self.client = client  # whose base URL is the server; each subclass says which kind
+        self.url = (url or str(client.base_url)).rstrip("/")
         self.admin_client_id = admin_client_id
         self.admin_client_secret = admin_client_secret
         self.tenant_domain = tenant_domain or _tenant_of(admin_client_id)
