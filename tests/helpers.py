@@ -62,6 +62,18 @@ def py_assertion(client_id: str, secret: str, aud: str = TENANT) -> str:
     return assertions.python_sdk(client_id, secret, aud)
 
 
+def served_env(tmp_path: Path, more: dict[str, str] | None = None) -> dict[str, str]:
+    """The settings of a `c1-mock serve` process for a test: a SQLite file in `tmp_path`, the
+    test tenant and its admin client, and `more`."""
+    return {
+        "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'c1.db'}",
+        "C1MOCK_TENANT_DOMAIN": TENANT,
+        "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
+        "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
+        **(more or {}),
+    }
+
+
 def secret_form(client_id: str, secret: str) -> dict[str, str]:
     return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
 

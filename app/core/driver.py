@@ -146,7 +146,7 @@ class Statement:
             for p, value in zip(processors, row, strict=True)
         )
 
-    def all(self, connection: Connection, values: Mapping[str, Any] | None = None) -> list[Any]:
+    def scalars(self, connection: Connection, values: Mapping[str, Any] | None = None) -> list[Any]:
         """Every row's first column, processed."""
         cursor = self.run(connection, values)
         try:

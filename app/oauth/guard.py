@@ -83,7 +83,7 @@ def _lockout(
 ) -> Answered | None:
     since = now - timedelta(seconds=window)
     values = {"key": key, "since": since, "now": now, "limit": limit}
-    recent = _RECENT.all(connection, values)
+    recent = _RECENT.scalars(connection, values)
     if len(recent) < limit:
         return None
     # The lockout ends when the limit-th most recent failure leaves the window.

@@ -25,6 +25,7 @@ from tests.helpers import (
     go_assertion,
     requests,
     secret_form,
+    served_env,
     stored,
 )
 
@@ -208,12 +209,7 @@ def test_concurrent_requests_use_a_fault_exactly_times_times(
 def test_workers_of_one_server_use_a_fault_exactly_times_times_and_journal_before_answering(
     tmp_path: Path,
 ) -> None:
-    env = {
-        "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'c1.db'}",
-        "C1MOCK_TENANT_DOMAIN": TENANT,
-        "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
-        "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
-    }
+    env = served_env(tmp_path)
     server = ServerProcess(env, log_path=tmp_path / "server.log", args=["--workers", "2"])
     with server, httpx.Client(base_url=server.url, timeout=30) as http:
         token = http.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET))

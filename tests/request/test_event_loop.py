@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from c1_mock.testing.process import ServerProcess
-from tests.helpers import ADMIN_ID, ADMIN_SECRET, TENANT, new_secret, secret_form
+from tests.helpers import ADMIN_ID, ADMIN_SECRET, new_secret, secret_form, served_env
 
 BRIDGES, CREDENTIALS_EACH = 1000, 4
 REVOKED = "TUNNEL_CREDENTIAL_STATUS_REVOKED"
@@ -43,13 +43,7 @@ def _long_seed() -> str:
 def test_a_long_seed_holds_up_no_health_check_no_fault_delay_and_no_token_request(
     tmp_path: Path, workers: int
 ) -> None:
-    env = {
-        "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'c1.db'}",
-        "C1MOCK_TENANT_DOMAIN": TENANT,
-        "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
-        "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
-        "C1MOCK_MAX_BODY_SIZE": str(8 * 2**20),
-    }
+    env = served_env(tmp_path, {"C1MOCK_MAX_BODY_SIZE": str(8 * 2**20)})
     document = _long_seed()
     server = ServerProcess(env, log_path=tmp_path / "server.log", args=["--workers", str(workers)])
     with server, httpx.Client(base_url=server.url, timeout=120) as http:

@@ -18,10 +18,10 @@ from tests.helpers import (
     ADMIN_ID,
     ADMIN_SECRET,
     BRIDGES,
-    TENANT,
     add_fault,
     bearer,
     secret_form,
+    served_env,
 )
 
 
@@ -50,12 +50,7 @@ def test_each_request_is_one_line_with_what_identifies_it(
 
 @pytest.mark.process
 def test_serve_logs_requests_as_json_and_never_as_uvicorn_prints_them(tmp_path: Path) -> None:
-    env = {
-        "C1MOCK_DATABASE_URL": f"sqlite:///{tmp_path / 'c1.db'}",
-        "C1MOCK_TENANT_DOMAIN": TENANT,
-        "C1MOCK_ADMIN_CLIENT_ID": ADMIN_ID,
-        "C1MOCK_ADMIN_CLIENT_SECRET": ADMIN_SECRET,
-    }
+    env = served_env(tmp_path)
     server = ServerProcess(env, log_path=tmp_path / "serve.log", args=["--log-format", "json"])
     with server, httpx.Client(base_url=server.url) as http:
         token = http.post("/auth/v1/token", data=secret_form(ADMIN_ID, ADMIN_SECRET))
