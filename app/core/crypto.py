@@ -56,12 +56,8 @@ def load_private_key(text: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(b64url_decode(text))
 
 
-def encode_secret(key: Ed25519PrivateKey) -> str:
-    """The C1 client secret for a private key."""
-    return _secret(public_key_text(key), private_key_text(key))
-
-
 def _secret(public: str, private: str) -> str:
+    """The C1 client secret for a key's public and private parts (base64url)."""
     jwk = {"kty": "OKP", "crv": "Ed25519", "x": public, "d": private}
     return SECRET_PREFIX + b64url(json.dumps(jwk, separators=(",", ":")).encode())
 
